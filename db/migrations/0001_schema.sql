@@ -53,6 +53,7 @@ CREATE TABLE members (
   balance              bigint NOT NULL DEFAULT 0,
   lifetime_spend_cents bigint NOT NULL DEFAULT 0,
   enrolled_store_id    int REFERENCES stores,
+  first_purchase_at    timestamptz,  -- NULL until the first purchase: tier 0 until then
   created_at           timestamptz NOT NULL DEFAULT now()
 );
 

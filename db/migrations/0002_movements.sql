@@ -1,0 +1,476 @@
+-- 0002_movements.sql - the stored functions that make every write one transaction.
+--
+-- Each public function (loyalty_enroll, loyalty_link_identity, loyalty_earn, loyalty_redeem,
+-- loyalty_refund, loyalty_cancel_redemption) is called by loyaltyd as one statement: one
+-- round trip, one transaction. Arguments common to all writes:
+--   p_principal   key_id of the caller, recorded in the ledger
+--   p_store_code  the acting store ('' for HQ acting for no store); also the idempotency scope
+--   p_request_id  the caller's request id
+--   p_hash        SHA-256 of the canonical request, to tell a retry from a reuse
+--
+-- Errors are raised with custom SQLSTATEs that loyaltyd maps to gRPC statuses:
+--   LY400 INVALID_ARGUMENT, LY403 PERMISSION_DENIED, LY404 NOT_FOUND,
+--   LY409 ALREADY_EXISTS, LY412 FAILED_PRECONDITION.
+--
+-- Concurrency: every movement locks its member row first, so movements of one member are
+-- serialized and movements of different members never wait for each other.
+
+-- What every points movement answers (loyalty.v1.PointsResult).
+CREATE TYPE points_result AS (
+  txn_id       bigint,
+  points       bigint,
+  balance      bigint,
+  tier         smallint,
+  tier_changed boolean,
+  replayed     boolean
+);
+
+-- The store_id of a store code; NULL for ''. Raises LY404 for an unknown store.
+CREATE FUNCTION loyalty_store_id(p_store_code text) RETURNS int
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_store_id int;
+BEGIN
+  IF p_store_code = '' THEN
+    RETURN NULL;
+  END IF;
+  SELECT store_id INTO v_store_id FROM stores WHERE store_code = p_store_code;
+  IF NOT FOUND THEN
+    RAISE 'store not found' USING ERRCODE = 'LY404', DETAIL = p_store_code;
+  END IF;
+  RETURN v_store_id;
+END $$;
+
+-- Claims (scope, request_id) for this transaction. Returns NULL when the request is new;
+-- otherwise the row of the original request (waiting for it to commit if it is in flight).
+-- The same request_id with another method or content raises LY409.
+CREATE FUNCTION loyalty_claim_request(p_scope text, p_request_id text, p_method text,
+                                      p_hash bytea) RETURNS requests
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_request requests;
+BEGIN
+  INSERT INTO requests (scope, request_id, method, request_hash)
+  VALUES (p_scope, p_request_id, p_method, p_hash)
+  ON CONFLICT DO NOTHING;
+  IF FOUND THEN
+    RETURN NULL;
+  END IF;
+  SELECT * INTO STRICT v_request FROM requests
+  WHERE scope = p_scope AND request_id = p_request_id;
+  IF v_request.method <> p_method OR v_request.request_hash <> p_hash THEN
+    RAISE 'request_id already used with different content'
+      USING ERRCODE = 'LY409', DETAIL = p_request_id;
+  END IF;
+  RETURN v_request;
+END $$;
+
+-- The original answer to a replayed points movement.
+CREATE FUNCTION loyalty_replay(p_request requests) RETURNS points_result
+LANGUAGE sql STABLE AS $$
+  SELECT l.txn_id, l.points, l.balance_after, l.tier_after, p_request.tier_changed, true
+  FROM ledger l WHERE l.txn_id = p_request.txn_id
+$$;
+
+-- The member row, locked for the rest of the transaction. Raises LY404 if there is none.
+CREATE FUNCTION loyalty_lock_member(p_member_id bigint) RETURNS members
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_member members;
+BEGIN
+  SELECT * INTO v_member FROM members WHERE member_id = p_member_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE 'member not found' USING ERRCODE = 'LY404', DETAIL = p_member_id::text;
+  END IF;
+  RETURN v_member;
+END $$;
+
+-- The tier that a net spend gives under the program; 0 before any purchase.
+CREATE FUNCTION loyalty_tier_for(p_spend_cents bigint, p_has_purchased boolean, p program)
+RETURNS smallint
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE
+    WHEN NOT p_has_purchased THEN 0
+    WHEN p_spend_cents >= p.supreme_threshold_cents THEN 4
+    WHEN p_spend_cents >= p.vip_threshold_cents THEN 3
+    WHEN p_spend_cents >= p.senior_threshold_cents THEN 2
+    ELSE 1
+  END::smallint
+$$;
+
+-- The earn multiplier of a tier, in permille. A member without a tier earns as ordinary.
+CREATE FUNCTION loyalty_tier_permille(p_tier smallint, p program) RETURNS int
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE p_tier
+    WHEN 4 THEN p.supreme_permille
+    WHEN 3 THEN p.vip_permille
+    WHEN 2 THEN p.senior_permille
+    ELSE p.ordinary_permille
+  END
+$$;
+
+-- Appends a ledger row and returns its txn_id.
+CREATE FUNCTION loyalty_append_ledger(p_member_id bigint, p_kind text, p_points bigint,
+                                      p_amount_cents bigint, p_store_id int, p_principal text,
+                                      p_request_id text, p_order_id text, p_reason text,
+                                      p_ref_txn_id bigint, p_balance_after bigint,
+                                      p_tier_after smallint) RETURNS bigint
+LANGUAGE sql AS $$
+  INSERT INTO ledger (member_id, kind, points, amount_cents, store_id, principal, request_id,
+                      order_id, reason, ref_txn_id, balance_after, tier_after)
+  VALUES (p_member_id, p_kind, p_points, p_amount_cents, p_store_id, p_principal, p_request_id,
+          p_order_id, p_reason, p_ref_txn_id, p_balance_after, p_tier_after)
+  RETURNING txn_id
+$$;
+
+-- Takes up to p_points out of the member's lots, p_first_lot first (when given), then the
+-- lots expiring first. With p_redeem_txn_id, records what came from which lot.
+-- Returns how many points it could take.
+CREATE FUNCTION loyalty_take_from_lots(p_member_id bigint, p_points bigint, p_first_lot bigint,
+                                       p_redeem_txn_id bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_lot record;
+  v_take bigint;
+  v_left bigint := p_points;
+BEGIN
+  FOR v_lot IN
+    SELECT lot_id, remaining FROM lots
+    WHERE member_id = p_member_id AND remaining > 0
+    ORDER BY lot_id IS DISTINCT FROM p_first_lot, expires_on, lot_id
+  LOOP
+    EXIT WHEN v_left = 0;
+    v_take := least(v_lot.remaining, v_left);
+    UPDATE lots SET remaining = remaining - v_take WHERE lot_id = v_lot.lot_id;
+    IF p_redeem_txn_id IS NOT NULL THEN
+      INSERT INTO redemption_lots (redeem_txn_id, lot_id, points)
+      VALUES (p_redeem_txn_id, v_lot.lot_id, v_take);
+    END IF;
+    v_left := v_left - v_take;
+  END LOOP;
+  RETURN p_points - v_left;
+END $$;
+
+-- Locks the keys that enrolment looks members up by (phone, identities), in a fixed order so
+-- two enrolments never deadlock, and so that concurrent enrolments of one person serialize.
+CREATE FUNCTION loyalty_lock_enrol_keys(p_phone text, p_kinds text[], p_values text[])
+RETURNS void
+LANGUAGE sql AS $$
+  SELECT pg_advisory_xact_lock(k)
+  FROM (SELECT hashtextextended(key, 0) AS k
+        FROM (SELECT 'phone:' || p_phone AS key WHERE p_phone <> ''
+              UNION
+              SELECT 'identity:' || kind || ':' || value
+              FROM unnest(p_kinds, p_values) AS i(kind, value)) keys
+        ORDER BY 1) sorted
+$$;
+
+-- Links an identity to a member; a no-op if it is already theirs, LY409 if another member's.
+CREATE FUNCTION loyalty_link(p_member_id bigint, p_kind text, p_value text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_owner bigint;
+BEGIN
+  INSERT INTO identities (kind, value, member_id) VALUES (p_kind, p_value, p_member_id)
+  ON CONFLICT DO NOTHING;
+  IF NOT FOUND THEN
+    SELECT member_id INTO STRICT v_owner FROM identities WHERE kind = p_kind AND value = p_value;
+    IF v_owner <> p_member_id THEN
+      RAISE 'identity belongs to another member'
+        USING ERRCODE = 'LY409', DETAIL = p_kind || ':' || p_value;
+    END IF;
+  END IF;
+END $$;
+
+-- EnrollMember. Returns the member_id, new or existing, and whether this was a replay.
+CREATE FUNCTION loyalty_enroll(p_principal text, p_store_code text, p_request_id text,
+                               p_hash bytea, p_phone text, p_name text, p_birthday date,
+                               p_kinds text[], p_values text[],
+                               OUT member_id bigint, OUT replayed boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_store_id int := loyalty_store_id(p_store_code);
+  v_request requests := loyalty_claim_request(p_store_code, p_request_id, 'EnrollMember', p_hash);
+  v_owner bigint;
+  i int;
+BEGIN
+  IF v_request.request_id IS NOT NULL THEN  -- a retry
+    member_id := v_request.member_id;
+    replayed := true;
+    RETURN;
+  END IF;
+  replayed := false;
+  PERFORM loyalty_lock_enrol_keys(p_phone, p_kinds, p_values);
+
+  -- The person may be known already, by phone or by any identity.
+  IF p_phone <> '' THEN
+    SELECT m.member_id INTO member_id FROM members m WHERE m.phone = p_phone;
+  END IF;
+  FOR i IN 1 .. coalesce(array_length(p_kinds, 1), 0) LOOP
+    SELECT d.member_id INTO v_owner FROM identities d
+    WHERE d.kind = p_kinds[i] AND d.value = p_values[i];
+    IF FOUND THEN
+      IF member_id IS NULL THEN
+        member_id := v_owner;
+      ELSIF v_owner <> member_id THEN
+        RAISE 'identity belongs to another member'
+          USING ERRCODE = 'LY409', DETAIL = p_kinds[i] || ':' || p_values[i];
+      END IF;
+    END IF;
+  END LOOP;
+
+  IF member_id IS NULL THEN
+    INSERT INTO members (phone, name, birthday, enrolled_store_id)
+    VALUES (nullif(p_phone, ''), p_name, p_birthday, v_store_id)
+    RETURNING members.member_id INTO member_id;
+  ELSIF p_phone <> '' THEN
+    -- Found by identity: the phone must not belong to someone else (it does not: we looked
+    -- it up first), and a member without a phone gets this one.
+    UPDATE members m SET phone = p_phone WHERE m.member_id = loyalty_enroll.member_id
+      AND m.phone IS NULL;
+  END IF;
+
+  FOR i IN 1 .. coalesce(array_length(p_kinds, 1), 0) LOOP
+    PERFORM loyalty_link(member_id, p_kinds[i], p_values[i]);
+  END LOOP;
+
+  UPDATE requests r SET member_id = loyalty_enroll.member_id
+  WHERE r.scope = p_store_code AND r.request_id = p_request_id;
+END $$;
+
+-- LinkIdentity. Returns whether this was a replay.
+CREATE FUNCTION loyalty_link_identity(p_principal text, p_store_code text, p_request_id text,
+                                      p_hash bytea, p_member_id bigint, p_kind text,
+                                      p_value text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_store_id int := loyalty_store_id(p_store_code);
+  v_request requests := loyalty_claim_request(p_store_code, p_request_id, 'LinkIdentity', p_hash);
+BEGIN
+  IF v_request.request_id IS NOT NULL THEN  -- a retry
+    RETURN true;
+  END IF;
+  PERFORM v_store_id;
+  PERFORM loyalty_lock_member(p_member_id);
+  PERFORM loyalty_lock_enrol_keys('', ARRAY[p_kind], ARRAY[p_value]);
+  PERFORM loyalty_link(p_member_id, p_kind, p_value);
+  UPDATE requests SET member_id = p_member_id
+  WHERE scope = p_store_code AND request_id = p_request_id;
+  RETURN false;
+END $$;
+
+-- Earn: points for a paid purchase, a new lot, the spend toward tiers.
+CREATE FUNCTION loyalty_earn(p_principal text, p_store_code text, p_request_id text,
+                             p_hash bytea, p_member_id bigint, p_order_id text,
+                             p_amount_cents bigint) RETURNS points_result
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_store_id int := loyalty_store_id(p_store_code);
+  v_request requests := loyalty_claim_request(p_store_code, p_request_id, 'Earn', p_hash);
+  v_program program;
+  v_member members;
+  v_today date;
+  v_birthday int := 1;
+  v_points bigint;
+  v_balance bigint;
+  v_spend bigint;
+  v_tier smallint;
+  v_txn_id bigint;
+BEGIN
+  IF v_request.request_id IS NOT NULL THEN  -- a retry
+    RETURN loyalty_replay(v_request);
+  END IF;
+  v_member := loyalty_lock_member(p_member_id);
+  IF EXISTS (SELECT 1 FROM earns WHERE member_id = p_member_id AND order_id = p_order_id) THEN
+    RAISE 'order already earned' USING ERRCODE = 'LY409', DETAIL = p_order_id;
+  END IF;
+  SELECT * INTO STRICT v_program FROM program;
+  v_today := (now() AT TIME ZONE v_program.time_zone)::date;
+  IF extract(month FROM v_member.birthday) = extract(month FROM v_today) THEN
+    v_birthday := v_program.birthday_multiplier;
+  END IF;
+
+  -- Whole yuan, times points per yuan, times the multiplier of the tier held before this
+  -- purchase, times the birthday multiplier; rounded down once, at the end.
+  v_points := (p_amount_cents / 100) * v_program.points_per_yuan
+              * loyalty_tier_permille(v_member.tier, v_program) * v_birthday / 1000;
+  v_balance := v_member.balance + v_points;
+  v_spend := v_member.lifetime_spend_cents + p_amount_cents;
+  v_tier := loyalty_tier_for(v_spend, true, v_program);
+
+  v_txn_id := loyalty_append_ledger(p_member_id, 'earn', v_points, p_amount_cents, v_store_id,
+                                    p_principal, p_request_id, p_order_id, '', NULL, v_balance,
+                                    v_tier);
+  INSERT INTO earns (txn_id, member_id, order_id, amount_cents, points)
+  VALUES (v_txn_id, p_member_id, p_order_id, p_amount_cents, v_points);
+  IF v_points > 0 THEN
+    -- Points first pay off a negative balance; only what is left can be spent or expire.
+    INSERT INTO lots (member_id, txn_id, points, remaining, expires_on)
+    VALUES (p_member_id, v_txn_id, v_points,
+            least(v_points, greatest(v_balance, 0)),
+            make_date(extract(year FROM v_today)::int + 1, 12, 31));
+  END IF;
+  UPDATE members SET balance = v_balance, lifetime_spend_cents = v_spend, tier = v_tier,
+                     first_purchase_at = coalesce(first_purchase_at, now())
+  WHERE member_id = p_member_id;
+  UPDATE requests SET member_id = p_member_id, txn_id = v_txn_id,
+                      tier_changed = (v_tier <> v_member.tier)
+  WHERE scope = p_store_code AND request_id = p_request_id;
+  RETURN (v_txn_id, v_points, v_balance, v_tier, v_tier <> v_member.tier, false);
+END $$;
+
+-- Redeem: spends the lots expiring first; never overdraws.
+CREATE FUNCTION loyalty_redeem(p_principal text, p_store_code text, p_request_id text,
+                               p_hash bytea, p_member_id bigint, p_points bigint,
+                               p_order_id text, p_reason text) RETURNS points_result
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_store_id int := loyalty_store_id(p_store_code);
+  v_request requests := loyalty_claim_request(p_store_code, p_request_id, 'Redeem', p_hash);
+  v_member members;
+  v_txn_id bigint;
+BEGIN
+  IF v_request.request_id IS NOT NULL THEN  -- a retry
+    RETURN loyalty_replay(v_request);
+  END IF;
+  v_member := loyalty_lock_member(p_member_id);
+  IF v_member.balance < p_points THEN
+    RAISE 'insufficient points' USING ERRCODE = 'LY412',
+      DETAIL = format('balance %s, requested %s', v_member.balance, p_points);
+  END IF;
+  v_txn_id := loyalty_append_ledger(p_member_id, 'redeem', -p_points, 0, v_store_id,
+                                    p_principal, p_request_id, p_order_id, p_reason, NULL,
+                                    v_member.balance - p_points, v_member.tier);
+  IF loyalty_take_from_lots(p_member_id, p_points, NULL, v_txn_id) <> p_points THEN
+    RAISE 'lots do not cover the balance' USING DETAIL = p_member_id::text;
+  END IF;
+  INSERT INTO redemptions (txn_id, member_id, points) VALUES (v_txn_id, p_member_id, p_points);
+  UPDATE members SET balance = balance - p_points WHERE member_id = p_member_id;
+  UPDATE requests SET member_id = p_member_id, txn_id = v_txn_id
+  WHERE scope = p_store_code AND request_id = p_request_id;
+  RETURN (v_txn_id, -p_points, v_member.balance - p_points, v_member.tier, false, false);
+END $$;
+
+-- Refund of part or all of an earn's amount: takes back points in proportion, reduces the
+-- net spend and recomputes the tier. The original is found by p_earn_txn_id or p_order_id.
+CREATE FUNCTION loyalty_refund(p_principal text, p_store_code text, p_request_id text,
+                               p_hash bytea, p_member_id bigint, p_earn_txn_id bigint,
+                               p_order_id text, p_amount_cents bigint) RETURNS points_result
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_store_id int := loyalty_store_id(p_store_code);
+  v_request requests := loyalty_claim_request(p_store_code, p_request_id, 'Refund', p_hash);
+  v_program program;
+  v_member members;
+  v_earn earns;
+  v_refunded bigint;
+  v_taken bigint;
+  v_take bigint;
+  v_balance bigint;
+  v_spend bigint;
+  v_tier smallint;
+  v_lot_id bigint;
+  v_txn_id bigint;
+BEGIN
+  IF v_request.request_id IS NOT NULL THEN  -- a retry
+    RETURN loyalty_replay(v_request);
+  END IF;
+  v_member := loyalty_lock_member(p_member_id);
+  SELECT * INTO v_earn FROM earns
+  WHERE member_id = p_member_id
+    AND (txn_id = p_earn_txn_id OR (p_earn_txn_id IS NULL AND order_id = p_order_id));
+  IF NOT FOUND THEN
+    RAISE 'original purchase not found' USING ERRCODE = 'LY404',
+      DETAIL = coalesce(p_earn_txn_id::text, p_order_id);
+  END IF;
+  IF p_amount_cents > v_earn.amount_cents - v_earn.refunded_cents THEN
+    RAISE 'refund exceeds the remaining amount' USING ERRCODE = 'LY412',
+      DETAIL = format('remaining %s cents, requested %s',
+                      v_earn.amount_cents - v_earn.refunded_cents, p_amount_cents);
+  END IF;
+
+  -- What all refunds of this earn take back in total is proportional to what they refunded
+  -- in total, rounded down; this refund takes the difference. div() on numeric is exact
+  -- integer division, and the product cannot overflow as bigint could.
+  v_refunded := v_earn.refunded_cents + p_amount_cents;
+  v_taken := div(v_earn.points::numeric * v_refunded, v_earn.amount_cents);
+  v_take := v_taken - v_earn.points_taken;
+
+  SELECT * INTO STRICT v_program FROM program;
+  v_balance := v_member.balance - v_take;
+  v_spend := v_member.lifetime_spend_cents - p_amount_cents;
+  v_tier := loyalty_tier_for(v_spend, true, v_program);
+
+  v_txn_id := loyalty_append_ledger(p_member_id, 'refund', -v_take, p_amount_cents, v_store_id,
+                                    p_principal, p_request_id, v_earn.order_id, '',
+                                    v_earn.txn_id, v_balance, v_tier);
+  -- Lots keep sum(remaining) = greatest(balance, 0): the points come from the earn's own lot
+  -- first; what was already spent makes the balance negative instead.
+  SELECT lot_id INTO v_lot_id FROM lots WHERE txn_id = v_earn.txn_id;
+  PERFORM loyalty_take_from_lots(p_member_id,
+                                 greatest(v_member.balance, 0) - greatest(v_balance, 0),
+                                 v_lot_id, NULL);
+  UPDATE earns SET refunded_cents = v_refunded, points_taken = v_taken
+  WHERE txn_id = v_earn.txn_id;
+  UPDATE members SET balance = v_balance, lifetime_spend_cents = v_spend, tier = v_tier
+  WHERE member_id = p_member_id;
+  UPDATE requests SET member_id = p_member_id, txn_id = v_txn_id,
+                      tier_changed = (v_tier <> v_member.tier)
+  WHERE scope = p_store_code AND request_id = p_request_id;
+  RETURN (v_txn_id, -v_take, v_balance, v_tier, v_tier <> v_member.tier, false);
+END $$;
+
+-- CancelRedemption: gives the points back to the lots they came from.
+CREATE FUNCTION loyalty_cancel_redemption(p_principal text, p_store_code text,
+                                          p_request_id text, p_hash bytea, p_member_id bigint,
+                                          p_redeem_txn_id bigint) RETURNS points_result
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_store_id int := loyalty_store_id(p_store_code);
+  v_request requests := loyalty_claim_request(p_store_code, p_request_id, 'CancelRedemption',
+                                              p_hash);
+  v_member members;
+  v_redemption redemptions;
+  v_balance bigint;
+  v_to_lots bigint;
+  v_give bigint;
+  v_part record;
+  v_txn_id bigint;
+BEGIN
+  IF v_request.request_id IS NOT NULL THEN  -- a retry
+    RETURN loyalty_replay(v_request);
+  END IF;
+  v_member := loyalty_lock_member(p_member_id);
+  SELECT * INTO v_redemption FROM redemptions
+  WHERE txn_id = p_redeem_txn_id AND member_id = p_member_id;
+  IF NOT FOUND THEN
+    RAISE 'redemption not found' USING ERRCODE = 'LY404', DETAIL = p_redeem_txn_id::text;
+  END IF;
+  IF v_redemption.cancelled_by IS NOT NULL THEN
+    RAISE 'redemption already cancelled' USING ERRCODE = 'LY412',
+      DETAIL = format('cancelled by transaction %s', v_redemption.cancelled_by);
+  END IF;
+
+  v_balance := v_member.balance + v_redemption.points;
+  v_txn_id := loyalty_append_ledger(p_member_id, 'cancel_redemption', v_redemption.points, 0,
+                                    v_store_id, p_principal, p_request_id, '', '',
+                                    v_redemption.txn_id, v_balance, v_member.tier);
+  -- A negative balance is paid off first; the rest goes back to the lots it came from,
+  -- latest expiry first, each with its original expiry date.
+  v_to_lots := greatest(v_balance, 0) - greatest(v_member.balance, 0);
+  FOR v_part IN
+    SELECT rl.lot_id, rl.points FROM redemption_lots rl JOIN lots l USING (lot_id)
+    WHERE rl.redeem_txn_id = v_redemption.txn_id
+    ORDER BY l.expires_on DESC, l.lot_id DESC
+  LOOP
+    EXIT WHEN v_to_lots = 0;
+    v_give := least(v_part.points, v_to_lots);
+    UPDATE lots SET remaining = remaining + v_give WHERE lot_id = v_part.lot_id;
+    v_to_lots := v_to_lots - v_give;
+  END LOOP;
+  UPDATE redemptions SET cancelled_by = v_txn_id WHERE txn_id = v_redemption.txn_id;
+  UPDATE members SET balance = v_balance WHERE member_id = p_member_id;
+  UPDATE requests SET member_id = p_member_id, txn_id = v_txn_id
+  WHERE scope = p_store_code AND request_id = p_request_id;
+  RETURN (v_txn_id, v_redemption.points, v_balance, v_member.tier, false, false);
+END $$;
