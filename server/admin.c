@@ -1,0 +1,167 @@
+/*
+ * admin.c - the Admin service (HQ keys only): stores and store keys.
+ */
+#include "handlers.h"
+#include "validate.h"
+
+#include <string.h>
+
+#define STORE_COLUMNS "store_code, name, channel, region, " SQL_TIMESTAMP("created_at")
+
+static const db_statement stmt_create_store = {
+  .name = "create_store",
+  .sql = "INSERT INTO stores (store_code, name, channel, region) VALUES ($1, $2, $3, $4)"
+         " RETURNING " STORE_COLUMNS,
+  .n_params = 4,
+  .no_retry = true, /* a retry after a lost commit would say ALREADY_EXISTS */
+};
+
+static const db_statement stmt_list_stores = {
+  .name = "list_stores",
+  .sql = "SELECT " STORE_COLUMNS " FROM stores ORDER BY store_code",
+  .n_params = 0,
+};
+
+static const db_statement stmt_issue_store_key = {
+  .name = "issue_store_key",
+  .sql = "INSERT INTO api_keys (key_id, secret_hash, store_id, name)"
+         " SELECT $1, $2, store_id, $3 FROM stores WHERE store_code = $3 RETURNING key_id",
+  .n_params = 3,
+  .no_retry = true, /* would issue a second key */
+};
+
+static const db_statement stmt_revoke_key = {
+  .name = "revoke_key",
+  .sql = "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = $1"
+         " RETURNING " SQL_TIMESTAMP("revoked_at"),
+  .n_params = 1,
+};
+
+static grpc_status_code invalid(rpc_ctx *ctx, const char *why)
+{
+  return rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", why);
+}
+
+static Loyalty__V1__Store *store_from_row(rpc_ctx *ctx, const PGresult *r, int row)
+{
+  Loyalty__V1__Store *s = arena_alloc(ctx->arena, sizeof *s);
+  loyalty__v1__store__init(s);
+  s->store_code = handler_get_text(ctx, r, row, 0);
+  s->name = handler_get_text(ctx, r, row, 1);
+  s->channel = (Loyalty__V1__Channel)handler_get_int64(r, row, 2);
+  s->region = handler_get_text(ctx, r, row, 3);
+  s->created_at = handler_get_text(ctx, r, row, 4);
+  return s;
+}
+
+static grpc_status_code admin_create_store(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                           ProtobufCMessage **response)
+{
+  const Loyalty__V1__CreateStoreRequest *req = (const Loyalty__V1__CreateStoreRequest *)request;
+  const char *bad = validate_store_code(req->store_code);
+  if (bad == NULL && (req->name[0] == '\0' || !validate_text(req->name, 100)))
+    bad = "name must be 1-100 bytes of UTF-8 text";
+  if (bad == NULL && (req->channel <= LOYALTY__V1__CHANNEL__CHANNEL_UNSPECIFIED ||
+                      req->channel > LOYALTY__V1__CHANNEL__CHANNEL_OTHER))
+    bad = "channel is required: pos, tmall, jd, wechat mini program, web or other";
+  if (bad == NULL && !validate_text(req->region, 64))
+    bad = "region must be at most 64 bytes of UTF-8 text";
+  if (bad != NULL)
+    return invalid(ctx, bad);
+  const char *params[] = {req->store_code, req->name, handler_int64(ctx, req->channel),
+                          req->region};
+  db_error err;
+  PGresult *r = db_exec(ctx->db, &stmt_create_store, params, &err);
+  if (r == NULL && err.kind == DB_SQL && strcmp(err.sqlstate, "23505") == 0)
+    return rpc_fail(ctx, GRPC_STATUS_ALREADY_EXISTS, "store already exists (%s)",
+                    req->store_code);
+  if (r == NULL)
+    return rpc_fail_db(ctx, &err);
+  *response = &store_from_row(ctx, r, 0)->base;
+  PQclear(r);
+  return GRPC_STATUS_OK;
+}
+
+static grpc_status_code admin_list_stores(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                          ProtobufCMessage **response)
+{
+  (void)request;
+  PGresult *r = handler_query(ctx, &stmt_list_stores, NULL);
+  if (r == NULL)
+    return ctx->status;
+  Loyalty__V1__ListStoresResponse *out = arena_alloc(ctx->arena, sizeof *out);
+  loyalty__v1__list_stores_response__init(out);
+  out->n_stores = (size_t)PQntuples(r);
+  out->stores = arena_alloc(ctx->arena, (out->n_stores + 1) * sizeof *out->stores);
+  for (size_t i = 0; i < out->n_stores; i++)
+    out->stores[i] = store_from_row(ctx, r, (int)i);
+  PQclear(r);
+  *response = &out->base;
+  return GRPC_STATUS_OK;
+}
+
+static grpc_status_code admin_issue_store_key(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                              ProtobufCMessage **response)
+{
+  const Loyalty__V1__IssueStoreKeyRequest *req =
+      (const Loyalty__V1__IssueStoreKeyRequest *)request;
+  const char *bad = validate_store_code(req->store_code);
+  if (bad != NULL)
+    return invalid(ctx, bad);
+  char key_id[AUTH_KEY_ID_SIZE], secret[AUTH_SECRET_SIZE], hash[AUTH_HASH_HEX_SIZE];
+  if (auth_new_key(key_id, secret) != 0)
+    return rpc_fail(ctx, GRPC_STATUS_INTERNAL, "random source failed");
+  auth_hash_secret(secret, hash);
+  const char *params[] = {key_id, hash, req->store_code};
+  PGresult *r = handler_query(ctx, &stmt_issue_store_key, params);
+  if (r == NULL)
+    return ctx->status;
+  int rows = PQntuples(r);
+  PQclear(r);
+  if (rows == 0)
+    return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "store not found (%s)", req->store_code);
+  Loyalty__V1__IssuedKey *out = arena_alloc(ctx->arena, sizeof *out);
+  loyalty__v1__issued_key__init(out);
+  out->key_id = arena_strdup(ctx->arena, key_id);
+  out->secret = arena_strdup(ctx->arena, secret);
+  out->store_code = req->store_code;
+  *response = &out->base;
+  return GRPC_STATUS_OK;
+}
+
+static grpc_status_code admin_revoke_key(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                         ProtobufCMessage **response)
+{
+  const Loyalty__V1__RevokeKeyRequest *req = (const Loyalty__V1__RevokeKeyRequest *)request;
+  if (req->key_id[0] == '\0' || strlen(req->key_id) >= AUTH_KEY_ID_SIZE)
+    return invalid(ctx, "key_id is required");
+  const char *params[] = {req->key_id};
+  PGresult *r = handler_query(ctx, &stmt_revoke_key, params);
+  if (r == NULL)
+    return ctx->status;
+  if (PQntuples(r) == 0) {
+    PQclear(r);
+    return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "key not found (%s)", req->key_id);
+  }
+  Loyalty__V1__RevokeKeyResponse *out = arena_alloc(ctx->arena, sizeof *out);
+  loyalty__v1__revoke_key_response__init(out);
+  out->key_id = req->key_id;
+  out->revoked_at = handler_get_text(ctx, r, 0, 0);
+  PQclear(r);
+  *response = &out->base;
+  return GRPC_STATUS_OK;
+}
+
+static const rpc_method_binding admin_bindings[] = {
+  {"CreateStore", admin_create_store},
+  {"ListStores", admin_list_stores},
+  {"IssueStoreKey", admin_issue_store_key},
+  {"RevokeKey", admin_revoke_key},
+};
+
+const rpc_service admin_service = {
+  .descriptor = &loyalty__v1__admin__descriptor,
+  .access = RPC_HQ,
+  .bindings = admin_bindings,
+  .n_bindings = sizeof admin_bindings / sizeof admin_bindings[0],
+};

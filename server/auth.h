@@ -1,0 +1,48 @@
+/*
+ * auth.h - API keys: secrets, their hashes, and who is calling.
+ *
+ * A secret is "lk_" + 43 base64url characters (32 random bytes from OpenSSL RAND_bytes).
+ * Only SHA-256(secret), in hex, is stored. A key belongs to one store, or to HQ.
+ *
+ * INTERFACE ROUTINES
+ *   auth_new_key        a fresh key_id and secret
+ *   auth_hash_secret    the stored form of a secret
+ *   auth_authenticate   the principal behind an "authorization" header value
+ */
+#ifndef LOYALTY_AUTH_H
+#define LOYALTY_AUTH_H
+
+#include <stdbool.h>
+
+#include "db.h"
+
+#define AUTH_KEY_ID_SIZE 20      /* "k_" + 16 hex + NUL, rounded up */
+#define AUTH_SECRET_SIZE 48      /* "lk_" + 43 + NUL, rounded up */
+#define AUTH_HASH_HEX_SIZE 67    /* "\\x" + 64 hex + NUL: bytea text input */
+#define AUTH_STORE_CODE_SIZE 33
+
+typedef struct principal {
+  char key_id[AUTH_KEY_ID_SIZE];
+  char store_code[AUTH_STORE_CODE_SIZE]; /* "" for an HQ key */
+  bool is_hq;
+} principal;
+
+typedef enum auth_result {
+  AUTH_OK = 0,
+  AUTH_MISSING,  /* no or malformed authorization header */
+  AUTH_INVALID,  /* unknown or revoked secret */
+  AUTH_DB_ERROR, /* could not check: see the db_error */
+} auth_result;
+
+/* Returns 0, or -1 if the system's random source failed. */
+int auth_new_key(char key_id[AUTH_KEY_ID_SIZE], char secret[AUTH_SECRET_SIZE])
+    __attribute__((warn_unused_result));
+
+/* SHA-256 of secret as bytea text input ("\\x" followed by 64 hex digits). */
+void auth_hash_secret(const char *secret, char out[AUTH_HASH_HEX_SIZE]);
+
+/* header is the value of the "authorization" metadata (NULL when absent), length bytes. */
+auth_result auth_authenticate(db_conn *conn, const char *header, size_t length, principal *who,
+                              db_error *err);
+
+#endif

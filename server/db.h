@@ -1,0 +1,71 @@
+/*
+ * db.h - a pool of PostgreSQL connections and prepared statements, through libpq.
+ *
+ * Connections are opened lazily and reopened by themselves after PostgreSQL went away, so
+ * the server recovers without a restart. Each statement is prepared once per connection, on
+ * first use.
+ *
+ * INTERFACE ROUTINES
+ *   db_pool_create / db_pool_destroy
+ *   db_acquire / db_release    borrow a connection for one call
+ *   db_exec                    run a prepared statement; NULL and a db_error on failure
+ *   db_connect_once            a plain connection for start-up work (migrations, keys)
+ *
+ * Error convention: functions returning int give 0 on success, -1 on failure with the
+ * reason in the db_error they were handed.
+ */
+#ifndef LOYALTY_DB_H
+#define LOYALTY_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+typedef struct db_pool db_pool;
+typedef struct db_conn db_conn;
+
+/* A statement the server runs. Define them as static constants next to the code using them. */
+typedef struct db_statement {
+  const char *name;  /* unique among all statements */
+  const char *sql;
+  int n_params;      /* all parameters are sent as text */
+  bool no_retry;     /* true when re-running after a lost connection is not safe */
+} db_statement;
+
+typedef enum db_error_kind {
+  DB_OK = 0,
+  DB_UNAVAILABLE, /* cannot reach PostgreSQL, or the connection broke: nothing is known written */
+  DB_SQL,         /* PostgreSQL answered with an error: sqlstate, message, detail */
+  DB_BUSY,        /* no pooled connection became free in time */
+} db_error_kind;
+
+typedef struct db_error {
+  db_error_kind kind;
+  char sqlstate[6];
+  char message[256];
+  char detail[256];
+} db_error;
+
+/* Returns a pool of size connections to conninfo; none is opened yet. Never NULL. */
+db_pool *db_pool_create(const char *conninfo, int size);
+void db_pool_destroy(db_pool *pool);
+
+/* Borrows a connection, waiting at most timeout_ms; NULL when none is free in time. */
+db_conn *db_acquire(db_pool *pool, int timeout_ms);
+void db_release(db_pool *pool, db_conn *conn);
+
+/*
+ * Runs statement with the text parameters values[0 .. n_params-1] (NULL is SQL NULL).
+ * Returns the result (caller PQclear()s it) or NULL with *err filled in. If the connection
+ * turns out broken, it is reopened and, unless the statement is no_retry, run once more.
+ */
+PGresult *db_exec(db_conn *conn, const db_statement *statement, const char *const *values,
+                  db_error *err) __attribute__((warn_unused_result));
+
+/* A connection for one-off work, with the same settings as the pool's. NULL on failure,
+ * with the reason in err. The caller PQfinish()es it. */
+PGconn *db_connect_once(const char *conninfo, db_error *err);
+
+/* Fills err from a failed result or connection; returns -1 for convenience. */
+int db_error_from(db_error *err, PGconn *conn, const PGresult *result);
+
+#endif

@@ -1,0 +1,18 @@
+# embed_migrations.cmake - turns db/migrations/*.sql into a C file (build time), so loyaltyd
+# carries its schema with it. Run as: cmake -DSRC_DIR=... -DOUT=... -P embed_migrations.cmake
+file(GLOB files RELATIVE ${SRC_DIR} ${SRC_DIR}/*.sql)
+list(SORT files)
+set(body "/* Generated from db/migrations by embed_migrations.cmake: do not edit. */\n#include \"migrate.h\"\n\n")
+set(table "const migration migrations[] = {\n")
+set(i 0)
+foreach(f ${files})
+  file(READ ${SRC_DIR}/${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "static const char migration_${i}[] = {${bytes}0x00};\n")
+  string(REGEX REPLACE "\\.sql$" "" version ${f})
+  string(APPEND table "  {\"${version}\", migration_${i}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND table "};\nconst int n_migrations = ${i};\n")
+file(WRITE ${OUT}.tmp "${body}\n${table}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,148 @@
+/*
+ * handlers.c - helpers shared by the handlers.
+ */
+#include "handlers.h"
+#include "validate.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+grpc_status_code handler_acting_store(rpc_ctx *ctx, const char *requested, const char **code)
+{
+  if (!ctx->who.is_hq) {
+    if (requested[0] != '\0' && strcmp(requested, ctx->who.store_code) != 0)
+      return rpc_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                      "a store key acts only for its own store (key of %s, request names %s)",
+                      ctx->who.store_code, requested);
+    *code = ctx->who.store_code;
+    return GRPC_STATUS_OK;
+  }
+  const char *bad = requested[0] != '\0' ? validate_store_code(requested) : NULL;
+  if (bad != NULL)
+    return rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
+  *code = requested;
+  return GRPC_STATUS_OK;
+}
+
+const char *handler_int64(rpc_ctx *ctx, int64_t v)
+{
+  return arena_printf(ctx->arena, "%" PRId64, v);
+}
+
+const char *handler_text_array(rpc_ctx *ctx, char *const *strings, size_t n)
+{
+  size_t size = 3;
+  for (size_t i = 0; i < n; i++)
+    size += 2 * strlen(strings[i]) + 3;
+  char *out = arena_alloc(ctx->arena, size);
+  char *p = out;
+  *p++ = '{';
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0)
+      *p++ = ',';
+    *p++ = '"';
+    for (const char *s = strings[i]; *s; s++) {
+      if (*s == '"' || *s == '\\')
+        *p++ = '\\';
+      *p++ = *s;
+    }
+    *p++ = '"';
+  }
+  *p++ = '}';
+  *p = '\0';
+  return out;
+}
+
+PGresult *handler_query(rpc_ctx *ctx, const db_statement *statement, const char *const *values)
+{
+  db_error err;
+  PGresult *r = db_exec(ctx->db, statement, values, &err);
+  if (r == NULL)
+    rpc_fail_db(ctx, &err);
+  return r;
+}
+
+int64_t handler_get_int64(const PGresult *r, int row, int column)
+{
+  return strtoll(PQgetvalue(r, row, column), NULL, 10);
+}
+
+bool handler_get_bool(const PGresult *r, int row, int column)
+{
+  return PQgetvalue(r, row, column)[0] == 't';
+}
+
+char *handler_get_text(rpc_ctx *ctx, const PGresult *r, int row, int column)
+{
+  return arena_strdup(ctx->arena, PQgetvalue(r, row, column));
+}
+
+/* One row per identity (or one row with NULL identity columns). */
+#define MEMBER_SELECT                                                                     \
+  "SELECT m.member_id, coalesce(m.phone, ''), m.name,"                                    \
+  " coalesce(to_char(m.birthday, 'YYYY-MM-DD'), ''), m.tier, m.balance,"                  \
+  " m.lifetime_spend_cents, coalesce(s.store_code, ''), " SQL_TIMESTAMP("m.created_at") "," \
+  " i.kind, i.value"                                                                      \
+  " FROM members m LEFT JOIN stores s ON s.store_id = m.enrolled_store_id"                \
+  " LEFT JOIN identities i ON i.member_id = m.member_id "
+#define MEMBER_ORDER " ORDER BY i.linked_at, i.kind, i.value"
+
+const db_statement stmt_member_by_id = {
+  .name = "member_by_id",
+  .sql = MEMBER_SELECT "WHERE m.member_id = $1" MEMBER_ORDER,
+  .n_params = 1,
+};
+
+grpc_status_code handler_member_by(rpc_ctx *ctx, const db_statement *statement,
+                                   const char *const *values, Loyalty__V1__Member **member)
+{
+  PGresult *r = handler_query(ctx, statement, values);
+  if (r == NULL)
+    return ctx->status;
+  int rows = PQntuples(r);
+  if (rows == 0) {
+    PQclear(r);
+    return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
+  }
+  Loyalty__V1__Member *m = arena_alloc(ctx->arena, sizeof *m);
+  loyalty__v1__member__init(m);
+  m->member_id = handler_get_int64(r, 0, 0);
+  m->phone = handler_get_text(ctx, r, 0, 1);
+  m->name = handler_get_text(ctx, r, 0, 2);
+  m->birthday = handler_get_text(ctx, r, 0, 3);
+  m->tier = (Loyalty__V1__Tier)handler_get_int64(r, 0, 4);
+  m->balance = handler_get_int64(r, 0, 5);
+  m->lifetime_spend_cents = handler_get_int64(r, 0, 6);
+  m->enrolled_store = handler_get_text(ctx, r, 0, 7);
+  m->created_at = handler_get_text(ctx, r, 0, 8);
+  if (!PQgetisnull(r, 0, 9)) {
+    m->n_identities = (size_t)rows;
+    m->identities = arena_alloc(ctx->arena, (size_t)rows * sizeof *m->identities);
+    for (int i = 0; i < rows; i++) {
+      Loyalty__V1__Identity *id = arena_alloc(ctx->arena, sizeof *id);
+      loyalty__v1__identity__init(id);
+      id->kind = handler_get_text(ctx, r, i, 9);
+      id->value = handler_get_text(ctx, r, i, 10);
+      m->identities[i] = id;
+    }
+  }
+  PQclear(r);
+  *member = m;
+  return GRPC_STATUS_OK;
+}
+
+/* Statements for the other lookups share the select list; they live here with it. */
+const db_statement stmt_member_by_phone = {
+  .name = "member_by_phone",
+  .sql = MEMBER_SELECT "WHERE m.phone = $1" MEMBER_ORDER,
+  .n_params = 1,
+};
+
+const db_statement stmt_member_by_identity = {
+  .name = "member_by_identity",
+  .sql = MEMBER_SELECT
+  "WHERE m.member_id = (SELECT member_id FROM identities WHERE kind = $1 AND value = $2)"
+  MEMBER_ORDER,
+  .n_params = 2,
+};

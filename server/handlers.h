@@ -1,0 +1,67 @@
+/*
+ * handlers.h - the services loyaltyd serves, and helpers the handlers share.
+ *
+ * INTERFACE ROUTINES
+ *   points_service, admin_service, health_service   bound in points.c/members.c, admin.c, health.c
+ *   handler_acting_store   which store a write acts for, per the caller's key
+ *   handler_int64, handler_text_array   statement parameters in the call's arena
+ *   handler_query          db_exec that turns a failure into the call's status
+ *   handler_member_by      a Member message from one of the member statements
+ */
+#ifndef LOYALTY_HANDLERS_H
+#define LOYALTY_HANDLERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "loyalty/v1/admin.pb-c.h"
+#include "loyalty/v1/points.pb-c.h"
+#include "rpc.h"
+
+extern const rpc_service points_service;
+extern const rpc_service admin_service;
+extern const rpc_service health_service;
+
+/* Points methods bound in members.c, joined into points_service by points.c. */
+grpc_status_code members_enroll(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                ProtobufCMessage **response);
+grpc_status_code members_get(rpc_ctx *ctx, const ProtobufCMessage *request,
+                             ProtobufCMessage **response);
+grpc_status_code members_link_identity(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                       ProtobufCMessage **response);
+
+/* Timestamps leave PostgreSQL as RFC 3339 in UTC. */
+#define SQL_TIMESTAMP(column) \
+  "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/*
+ * The store a write acts for, in *code (borrowed: ctx or request memory): a store key acts
+ * for its own store and may not name another (PERMISSION_DENIED); an HQ key acts for the
+ * store it names, or for none (""). Returns GRPC_STATUS_OK or the failure set in ctx.
+ */
+grpc_status_code handler_acting_store(rpc_ctx *ctx, const char *requested, const char **code);
+
+/* Decimal text of v, in the arena. */
+const char *handler_int64(rpc_ctx *ctx, int64_t v);
+
+/* A PostgreSQL text[] literal of strings[0..n-1], in the arena. */
+const char *handler_text_array(rpc_ctx *ctx, char *const *strings, size_t n);
+
+/* db_exec on the call's connection; on failure sets the call's status and returns NULL. */
+PGresult *handler_query(rpc_ctx *ctx, const db_statement *statement, const char *const *values);
+
+int64_t handler_get_int64(const PGresult *r, int row, int column);
+bool handler_get_bool(const PGresult *r, int row, int column);
+/* The value copied into the arena (protobuf-c fields must outlive the PGresult). */
+char *handler_get_text(rpc_ctx *ctx, const PGresult *r, int row, int column);
+
+/* The Member that statement (one of members.c's) finds with values; NOT_FOUND if none. */
+grpc_status_code handler_member_by(rpc_ctx *ctx, const db_statement *statement,
+                                   const char *const *values, Loyalty__V1__Member **member);
+
+/* Statements for handler_member_by: by member_id ($1), phone ($1), identity ($1 kind, $2 value). */
+extern const db_statement stmt_member_by_id;
+extern const db_statement stmt_member_by_phone;
+extern const db_statement stmt_member_by_identity;
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * health.c - grpc.health.v1.Health/Check, without credentials.
+ *
+ * "" (the server) and the loyalty services are SERVING while the server runs; any other
+ * service name is NOT_FOUND, as the health protocol asks.
+ */
+#include "grpc/health/v1/health.pb-c.h"
+#include "handlers.h"
+
+#include <string.h>
+
+static grpc_status_code health_check(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                     ProtobufCMessage **response)
+{
+  const Grpc__Health__V1__HealthCheckRequest *req =
+      (const Grpc__Health__V1__HealthCheckRequest *)request;
+  if (req->service[0] != '\0' && strcmp(req->service, "loyalty.v1.Points") != 0 &&
+      strcmp(req->service, "loyalty.v1.Admin") != 0)
+    return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "unknown service");
+  Grpc__Health__V1__HealthCheckResponse *out = arena_alloc(ctx->arena, sizeof *out);
+  grpc__health__v1__health_check_response__init(out);
+  out->status = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+  *response = &out->base;
+  return GRPC_STATUS_OK;
+}
+
+static const rpc_method_binding health_bindings[] = {
+  {"Check", health_check},
+};
+
+const rpc_service health_service = {
+  .descriptor = &grpc__health__v1__health__descriptor,
+  .access = RPC_PUBLIC,
+  .bindings = health_bindings,
+  .n_bindings = 1,
+};

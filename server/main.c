@@ -1,0 +1,105 @@
+/*
+ * main.c - loyaltyd: options, database set-up, then serve until told to stop.
+ */
+#include <grpc/grpc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "auth.h"
+#include "db.h"
+#include "handlers.h"
+#include "log.h"
+#include "migrate.h"
+#include "options.h"
+#include "rpc.h"
+
+static const db_statement stmt_insert_hq_key = {
+  .name = "insert_hq_key",
+  .sql = "INSERT INTO api_keys (key_id, secret_hash, name) VALUES ($1, $2, $3)",
+  .n_params = 3,
+};
+
+/* Creates an HQ key named name and prints its secret alone on stdout. */
+static int init_hq_key(PGconn *pg, const char *name)
+{
+  char key_id[AUTH_KEY_ID_SIZE], secret[AUTH_SECRET_SIZE], hash[AUTH_HASH_HEX_SIZE];
+  if (name[0] == '\0') {
+    fprintf(stderr, "loyaltyd: --init-hq-key needs a name\n");
+    return -1;
+  }
+  if (auth_new_key(key_id, secret) != 0) {
+    log_error("random source failed");
+    return -1;
+  }
+  auth_hash_secret(secret, hash);
+  const char *params[] = {key_id, hash, name};
+  PGresult *r = PQexecParams(pg, stmt_insert_hq_key.sql, 3, NULL, params, NULL, NULL, 0);
+  int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (!ok)
+    log_error("cannot create the hq key: %s", PQresultErrorMessage(r));
+  PQclear(r);
+  if (!ok)
+    return -1;
+  log_info("created hq key %s (%s)", key_id, name);
+  printf("%s\n", secret);
+  return fflush(stdout) == 0 ? 0 : -1;
+}
+
+/* Applies migrations (and creates an HQ key if asked) on a connection of its own. */
+static int prepare_database(const options *opts)
+{
+  db_error err;
+  PGconn *pg = db_connect_once(opts->db, &err);
+  if (pg == NULL) {
+    log_error("cannot connect to the database: %s", err.message);
+    return -1;
+  }
+  int rc = migrate_apply(pg, &err) < 0 ? -1 : 0;
+  if (rc != 0)
+    log_error("migrations failed: %s %s", err.message, err.detail);
+  if (rc == 0 && opts->init_hq_key != NULL)
+    rc = init_hq_key(pg, opts->init_hq_key);
+  PQfinish(pg);
+  return rc;
+}
+
+int main(int argc, char **argv)
+{
+  options opts;
+  if (options_load(&opts, argc, argv) != 0)
+    return 2;
+  if (opts.help) {
+    options_usage(stdout, "loyaltyd");
+    return 0;
+  }
+  log_level level;
+  if (log_parse_level(opts.log_level, &level) != 0) {
+    fprintf(stderr, "loyaltyd: --log-level must be error, warn, info or debug\n");
+    return 2;
+  }
+  log_set_level(level);
+
+  if (prepare_database(&opts) != 0)
+    return 1;
+  if (opts.migrate_only || opts.init_hq_key != NULL)
+    return 0;
+
+  /* Every thread inherits this mask: the signals reach only rpc_server_run's sigwait. */
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  grpc_init();
+  db_pool *pool = db_pool_create(opts.db, opts.pool_size);
+  const rpc_service services[] = {points_service, admin_service, health_service};
+  rpc_config config = {.listen = opts.listen, .threads = opts.threads};
+  int rc = rpc_server_run(&config, pool, services, sizeof services / sizeof services[0]);
+  db_pool_destroy(pool);
+  grpc_shutdown_blocking();
+  return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,170 @@
+/*
+ * options.c - the option table of loyaltyd.
+ *
+ * Each row gives the flag, its environment variable, type, default and help. Precedence:
+ * flag over environment over default.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum option_type { OPT_STRING, OPT_INT, OPT_FLAG } option_type;
+
+typedef struct option_def {
+  const char *flag;  /* without the leading "--" */
+  const char *env;   /* NULL: flag only */
+  option_type type;
+  size_t offset;     /* into struct options */
+  const char *default_value;
+  int min, max;      /* OPT_INT bounds */
+  const char *help;
+} option_def;
+
+#define OPT(field) offsetof(options, field)
+
+static const option_def option_table[] = {
+  {"listen", "LOYALTY_LISTEN", OPT_STRING, OPT(listen), "127.0.0.1:50051", 0, 0,
+   "address to serve gRPC on (host:port)"},
+  {"db", "LOYALTY_DB", OPT_STRING, OPT(db), "", 0, 0,
+   "PostgreSQL conninfo (\"host=... dbname=...\" or a postgresql:// URI);\n"
+   "empty uses libpq's PGHOST, PGDATABASE, ... environment"},
+  {"pool-size", "LOYALTY_POOL_SIZE", OPT_INT, OPT(pool_size), "8", 1, 1000,
+   "PostgreSQL connections in the pool"},
+  {"threads", "LOYALTY_THREADS", OPT_INT, OPT(threads), "8", 1, 1000,
+   "worker threads serving calls (each holds one connection while it works)"},
+  {"log-level", "LOYALTY_LOG_LEVEL", OPT_STRING, OPT(log_level), "info", 0, 0,
+   "error, warn, info (one line per call) or debug"},
+  {"migrate-only", NULL, OPT_FLAG, OPT(migrate_only), NULL, 0, 0,
+   "apply pending database migrations and exit"},
+  {"init-hq-key", NULL, OPT_STRING, OPT(init_hq_key), NULL, 0, 0,
+   "apply migrations, create an HQ key named NAME, print its secret alone\n"
+   "on stdout and exit"},
+  {"help", NULL, OPT_FLAG, OPT(help), NULL, 0, 0, "show this help and exit"},
+};
+
+#define N_OPTIONS (sizeof option_table / sizeof option_table[0])
+
+static int option_set(options *opts, const option_def *def, const char *value,
+                      const char *source)
+{
+  char *field = (char *)opts + def->offset;
+  switch (def->type) {
+  case OPT_STRING:
+    *(const char **)field = value;
+    return 0;
+  case OPT_FLAG:
+    *(bool *)field = true;
+    return 0;
+  case OPT_INT: {
+    char *end;
+    errno = 0;
+    long n = strtol(value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || n < def->min || n > def->max) {
+      fprintf(stderr, "loyaltyd: %s: \"%s\" is not a number from %d to %d\n", source, value,
+              def->min, def->max);
+      return -1;
+    }
+    *(int *)field = (int)n;
+    return 0;
+  }
+  }
+  return -1;
+}
+
+int options_load(options *opts, int argc, char **argv)
+{
+  memset(opts, 0, sizeof *opts);
+  for (size_t i = 0; i < N_OPTIONS; i++) {
+    const option_def *def = &option_table[i];
+    if (def->default_value != NULL && option_set(opts, def, def->default_value, def->flag) != 0)
+      return -1;
+    const char *env = def->env ? getenv(def->env) : NULL;
+    if (env != NULL && option_set(opts, def, env, def->env) != 0)
+      return -1;
+  }
+  for (int a = 1; a < argc; a++) {
+    const char *arg = argv[a];
+    if (strcmp(arg, "-h") == 0)
+      arg = "--help";
+    if (strncmp(arg, "--", 2) != 0) {
+      fprintf(stderr, "loyaltyd: unexpected argument \"%s\" (see --help)\n", arg);
+      return -1;
+    }
+    const char *name = arg + 2;
+    const char *eq = strchr(name, '=');
+    size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+    const option_def *def = NULL;
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+      if (strlen(option_table[i].flag) == name_len &&
+          strncmp(option_table[i].flag, name, name_len) == 0)
+        def = &option_table[i];
+    }
+    if (def == NULL) {
+      fprintf(stderr, "loyaltyd: unknown option \"%s\" (see --help)\n", arg);
+      return -1;
+    }
+    const char *value = NULL;
+    if (def->type == OPT_FLAG) {
+      if (eq != NULL) {
+        fprintf(stderr, "loyaltyd: --%s takes no value\n", def->flag);
+        return -1;
+      }
+    } else if (eq != NULL) {
+      value = eq + 1;
+    } else if (a + 1 < argc) {
+      value = argv[++a];
+    } else {
+      fprintf(stderr, "loyaltyd: --%s needs a value\n", def->flag);
+      return -1;
+    }
+    if (option_set(opts, def, value, arg) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+void options_usage(FILE *out, const char *program)
+{
+  fprintf(out,
+          "usage: %s [OPTION]...\n"
+          "\n"
+          "loyaltyd serves the loyalty points API (gRPC services loyalty.v1.Points,\n"
+          "loyalty.v1.Admin and grpc.health.v1.Health) on a PostgreSQL database. It applies\n"
+          "pending schema migrations at start. SIGTERM or SIGINT stop it gracefully: it stops\n"
+          "accepting calls, finishes those in flight and exits 0.\n"
+          "\n"
+          "Options (each may also be set by its environment variable; flags win):\n",
+          program);
+  for (size_t i = 0; i < N_OPTIONS; i++) {
+    const option_def *def = &option_table[i];
+    char left[64];
+    snprintf(left, sizeof left, "--%s%s", def->flag,
+             def->type == OPT_FLAG ? "" : def->type == OPT_INT ? " N" : " VALUE");
+    if (strcmp(def->flag, "init-hq-key") == 0)
+      snprintf(left, sizeof left, "--init-hq-key NAME");
+    fprintf(out, "  %-22s ", left);
+    for (const char *p = def->help; *p; p++) {
+      fputc(*p, out);
+      if (*p == '\n')
+        fprintf(out, "  %-22s ", "");
+    }
+    if (def->env)
+      fprintf(out, "\n  %-22s [env %s", "", def->env);
+    if (def->default_value)
+      fprintf(out, "%sdefault \"%s\"", def->env ? "; " : "\n  " "                       [",
+              def->default_value);
+    if (def->env || def->default_value)
+      fputc(']', out);
+    fputc('\n', out);
+  }
+  fprintf(out,
+          "\n"
+          "Examples:\n"
+          "  %s --db 'host=/tmp dbname=loyalty' --init-hq-key ops   # first HQ key\n"
+          "  LOYALTY_DB='dbname=loyalty' %s --listen 127.0.0.1:50051\n",
+          program, program);
+}

@@ -1,0 +1,31 @@
+/*
+ * options.h - loyaltyd's configuration: one table from which command-line flags,
+ * environment variables and --help are all produced.
+ *
+ * INTERFACE ROUTINES
+ *   options_load   defaults, then LOYALTY_* environment, then flags
+ *   options_usage  the --help text
+ */
+#ifndef LOYALTY_OPTIONS_H
+#define LOYALTY_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef struct options {
+  const char *listen;       /* host:port to serve on */
+  const char *db;           /* libpq conninfo; "" means the PG* environment */
+  int pool_size;            /* PostgreSQL connections */
+  int threads;              /* completion-queue worker threads */
+  const char *log_level;    /* error | warn | info | debug */
+  bool migrate_only;        /* apply migrations and exit */
+  const char *init_hq_key;  /* create an HQ key with this name, print its secret, exit */
+  bool help;
+} options;
+
+/* Returns 0, or -1 after printing what is wrong to stderr. Strings point into argv,
+ * the environment or static defaults: valid for the life of the process. */
+int options_load(options *opts, int argc, char **argv);
+void options_usage(FILE *out, const char *program);
+
+#endif

@@ -1,0 +1,326 @@
+/*
+ * points.c - Points methods that move or report points: Earn, Redeem, Refund,
+ * CancelRedemption, GetBalance, ListTransactions; and the Points service table.
+ *
+ * Each movement validates its request, then makes one call of its stored function
+ * (db/migrations/0002_movements.sql), which is the whole transaction.
+ */
+#include "handlers.h"
+#include "tiers.h"
+#include "validate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define POINTS_RESULT_COLUMNS "txn_id, points, balance, tier, tier_changed, replayed"
+
+static const db_statement stmt_earn = {
+  .name = "earn",
+  .sql = "SELECT " POINTS_RESULT_COLUMNS " FROM loyalty_earn($1, $2, $3, $4, $5, $6, $7)",
+  .n_params = 7,
+};
+
+static const db_statement stmt_redeem = {
+  .name = "redeem",
+  .sql = "SELECT " POINTS_RESULT_COLUMNS " FROM loyalty_redeem($1, $2, $3, $4, $5, $6, $7, $8)",
+  .n_params = 8,
+};
+
+static const db_statement stmt_refund = {
+  .name = "refund",
+  .sql = "SELECT " POINTS_RESULT_COLUMNS " FROM loyalty_refund($1, $2, $3, $4, $5, $6, $7, $8)",
+  .n_params = 8,
+};
+
+static const db_statement stmt_cancel_redemption = {
+  .name = "cancel_redemption",
+  .sql = "SELECT " POINTS_RESULT_COLUMNS
+         " FROM loyalty_cancel_redemption($1, $2, $3, $4, $5, $6)",
+  .n_params = 6,
+};
+
+/* One row per expiry date within 90 days (or one row with NULL expiry columns). */
+static const db_statement stmt_balance = {
+  .name = "balance",
+  .sql = "SELECT m.balance, m.tier, m.lifetime_spend_cents, p.senior_threshold_cents,"
+         " p.vip_threshold_cents, p.supreme_threshold_cents,"
+         " to_char(e.expires_on, 'YYYY-MM-DD'), e.points"
+         " FROM members m CROSS JOIN program p"
+         " LEFT JOIN LATERAL ("
+         "   SELECT l.expires_on, sum(l.remaining) AS points FROM lots l"
+         "   WHERE l.member_id = m.member_id AND l.remaining > 0"
+         "     AND l.expires_on < (now() AT TIME ZONE p.time_zone)::date + 90"
+         "   GROUP BY l.expires_on) e ON true"
+         " WHERE m.member_id = $1 ORDER BY e.expires_on",
+  .n_params = 1,
+};
+
+static const db_statement stmt_transactions = {
+  .name = "transactions",
+  .sql = "SELECT l.txn_id, l.kind, l.points, l.amount_cents, coalesce(s.store_code, ''),"
+         " l.order_id, l.request_id, " SQL_TIMESTAMP("l.created_at") ", l.balance_after"
+         " FROM ledger l LEFT JOIN stores s ON s.store_id = l.store_id"
+         " WHERE l.member_id = $1 AND l.txn_id < $2 ORDER BY l.txn_id DESC LIMIT $3",
+  .n_params = 3,
+};
+
+static const db_statement stmt_member_exists = {
+  .name = "member_exists",
+  .sql = "SELECT 1 FROM members WHERE member_id = $1",
+  .n_params = 1,
+};
+
+#define PAGE_SIZE_DEFAULT 50
+#define PAGE_SIZE_MAX 500
+
+static grpc_status_code invalid(rpc_ctx *ctx, const char *why)
+{
+  return rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", why);
+}
+
+/* Runs a movement's statement; its one row becomes the PointsResult. */
+static grpc_status_code move_points(rpc_ctx *ctx, const db_statement *statement,
+                                    const char *const *params, ProtobufCMessage **response)
+{
+  PGresult *r = handler_query(ctx, statement, params);
+  if (r == NULL)
+    return ctx->status;
+  Loyalty__V1__PointsResult *result = arena_alloc(ctx->arena, sizeof *result);
+  loyalty__v1__points_result__init(result);
+  result->transaction_id = handler_get_int64(r, 0, 0);
+  result->points = handler_get_int64(r, 0, 1);
+  result->balance = handler_get_int64(r, 0, 2);
+  result->tier = (Loyalty__V1__Tier)handler_get_int64(r, 0, 3);
+  result->tier_changed = handler_get_bool(r, 0, 4);
+  result->replayed = handler_get_bool(r, 0, 5);
+  PQclear(r);
+  *response = &result->base;
+  return GRPC_STATUS_OK;
+}
+
+static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                    ProtobufCMessage **response)
+{
+  const Loyalty__V1__EarnRequest *req = (const Loyalty__V1__EarnRequest *)request;
+  const char *bad = validate_request_id(req->request_id);
+  if (bad == NULL)
+    bad = validate_order_id(req->order_id, true);
+  if (bad == NULL)
+    bad = validate_amount_cents(req->amount_cents);
+  if (bad != NULL)
+    return invalid(ctx, bad);
+  const char *store;
+  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
+  const char *params[] = {
+    ctx->who.key_id, store, req->request_id, rpc_request_hash(ctx, request),
+    handler_int64(ctx, req->member_id), req->order_id, handler_int64(ctx, req->amount_cents),
+  };
+  return move_points(ctx, &stmt_earn, params, response);
+}
+
+static grpc_status_code points_redeem(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                      ProtobufCMessage **response)
+{
+  const Loyalty__V1__RedeemRequest *req = (const Loyalty__V1__RedeemRequest *)request;
+  const char *bad = validate_request_id(req->request_id);
+  if (bad == NULL)
+    bad = validate_points(req->points);
+  if (bad == NULL)
+    bad = validate_order_id(req->order_id, false);
+  if (bad == NULL)
+    bad = validate_reason(req->reason);
+  if (bad != NULL)
+    return invalid(ctx, bad);
+  const char *store;
+  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
+  const char *params[] = {
+    ctx->who.key_id, store, req->request_id, rpc_request_hash(ctx, request),
+    handler_int64(ctx, req->member_id), handler_int64(ctx, req->points), req->order_id,
+    req->reason,
+  };
+  return move_points(ctx, &stmt_redeem, params, response);
+}
+
+static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                      ProtobufCMessage **response)
+{
+  const Loyalty__V1__RefundRequest *req = (const Loyalty__V1__RefundRequest *)request;
+  const char *bad = validate_request_id(req->request_id);
+  if (bad == NULL)
+    bad = validate_amount_cents(req->amount_cents);
+  if (bad == NULL && req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL_ORDER_ID)
+    bad = validate_order_id(req->order_id, true);
+  if (bad == NULL && req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL__NOT_SET)
+    bad = "the original purchase is required: transaction_id or order_id";
+  if (bad != NULL)
+    return invalid(ctx, bad);
+  const char *store;
+  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
+  bool by_txn = req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL_TRANSACTION_ID;
+  const char *params[] = {
+    ctx->who.key_id, store, req->request_id, rpc_request_hash(ctx, request),
+    handler_int64(ctx, req->member_id),
+    by_txn ? handler_int64(ctx, req->transaction_id) : NULL,
+    by_txn ? NULL : req->order_id,
+    handler_int64(ctx, req->amount_cents),
+  };
+  return move_points(ctx, &stmt_refund, params, response);
+}
+
+static grpc_status_code points_cancel_redemption(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                                 ProtobufCMessage **response)
+{
+  const Loyalty__V1__CancelRedemptionRequest *req =
+      (const Loyalty__V1__CancelRedemptionRequest *)request;
+  const char *bad = validate_request_id(req->request_id);
+  if (bad == NULL && req->redemption_id <= 0)
+    bad = "redemption_id is required";
+  if (bad != NULL)
+    return invalid(ctx, bad);
+  const char *store;
+  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
+  const char *params[] = {
+    ctx->who.key_id, store, req->request_id, rpc_request_hash(ctx, request),
+    handler_int64(ctx, req->member_id), handler_int64(ctx, req->redemption_id),
+  };
+  return move_points(ctx, &stmt_cancel_redemption, params, response);
+}
+
+static grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                           ProtobufCMessage **response)
+{
+  const Loyalty__V1__GetBalanceRequest *req = (const Loyalty__V1__GetBalanceRequest *)request;
+  const char *params[] = {handler_int64(ctx, req->member_id)};
+  PGresult *r = handler_query(ctx, &stmt_balance, params);
+  if (r == NULL)
+    return ctx->status;
+  int rows = PQntuples(r);
+  if (rows == 0) {
+    PQclear(r);
+    return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
+  }
+  Loyalty__V1__Balance *b = arena_alloc(ctx->arena, sizeof *b);
+  loyalty__v1__balance__init(b);
+  b->member_id = req->member_id;
+  b->balance = handler_get_int64(r, 0, 0);
+  b->tier = (Loyalty__V1__Tier)handler_get_int64(r, 0, 1);
+  b->lifetime_spend_cents = handler_get_int64(r, 0, 2);
+  tier_thresholds thresholds = {
+    .senior_cents = handler_get_int64(r, 0, 3),
+    .vip_cents = handler_get_int64(r, 0, 4),
+    .supreme_cents = handler_get_int64(r, 0, 5),
+  };
+  int next;
+  tier_next((int)b->tier, b->lifetime_spend_cents, &thresholds, &next,
+            &b->spend_to_next_tier_cents);
+  b->next_tier = (Loyalty__V1__Tier)next;
+  if (!PQgetisnull(r, 0, 6)) {
+    b->n_expiring = (size_t)rows;
+    b->expiring = arena_alloc(ctx->arena, (size_t)rows * sizeof *b->expiring);
+    for (int i = 0; i < rows; i++) {
+      Loyalty__V1__ExpiringPoints *e = arena_alloc(ctx->arena, sizeof *e);
+      loyalty__v1__expiring_points__init(e);
+      e->expires_on = handler_get_text(ctx, r, i, 6);
+      e->points = handler_get_int64(r, i, 7);
+      b->expiring[i] = e;
+    }
+  }
+  PQclear(r);
+  *response = &b->base;
+  return GRPC_STATUS_OK;
+}
+
+/* The page token is the transaction_id the next page starts below. */
+static int parse_page_token(const char *token, int64_t *before)
+{
+  if (token[0] == '\0') {
+    *before = INT64_MAX;
+    return 0;
+  }
+  char *end;
+  long long v = strtoll(token, &end, 10);
+  if (*end != '\0' || v <= 0 || strlen(token) > 19)
+    return -1;
+  *before = v;
+  return 0;
+}
+
+static grpc_status_code points_list_transactions(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                                 ProtobufCMessage **response)
+{
+  const Loyalty__V1__ListTransactionsRequest *req =
+      (const Loyalty__V1__ListTransactionsRequest *)request;
+  int64_t before;
+  if (req->page_size < 0 || req->page_size > PAGE_SIZE_MAX)
+    return invalid(ctx, "page_size must be from 0 (default 50) to 500");
+  if (parse_page_token(req->page_token, &before) != 0)
+    return invalid(ctx, "page_token is not one this server gave");
+  int page_size = req->page_size ? req->page_size : PAGE_SIZE_DEFAULT;
+  const char *member_id = handler_int64(ctx, req->member_id);
+  /* One more row than the page says whether there is a next page. */
+  const char *params[] = {member_id, handler_int64(ctx, before),
+                          handler_int64(ctx, page_size + 1)};
+  PGresult *r = handler_query(ctx, &stmt_transactions, params);
+  if (r == NULL)
+    return ctx->status;
+  int rows = PQntuples(r);
+  if (rows == 0 && before == INT64_MAX) {
+    PQclear(r);
+    const char *exists_params[] = {member_id};
+    r = handler_query(ctx, &stmt_member_exists, exists_params);
+    if (r == NULL)
+      return ctx->status;
+    bool exists = PQntuples(r) > 0;
+    PQclear(r);
+    if (!exists)
+      return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
+    r = NULL;
+  }
+  Loyalty__V1__ListTransactionsResponse *out = arena_alloc(ctx->arena, sizeof *out);
+  loyalty__v1__list_transactions_response__init(out);
+  int n = rows > page_size ? page_size : rows;
+  out->n_transactions = (size_t)n;
+  out->transactions = arena_alloc(ctx->arena, (size_t)(n ? n : 1) * sizeof *out->transactions);
+  for (int i = 0; i < n; i++) {
+    Loyalty__V1__Transaction *t = arena_alloc(ctx->arena, sizeof *t);
+    loyalty__v1__transaction__init(t);
+    t->transaction_id = handler_get_int64(r, i, 0);
+    t->kind = handler_get_text(ctx, r, i, 1);
+    t->points = handler_get_int64(r, i, 2);
+    t->amount_cents = handler_get_int64(r, i, 3);
+    t->store_code = handler_get_text(ctx, r, i, 4);
+    t->order_id = handler_get_text(ctx, r, i, 5);
+    t->request_id = handler_get_text(ctx, r, i, 6);
+    t->created_at = handler_get_text(ctx, r, i, 7);
+    t->balance_after = handler_get_int64(r, i, 8);
+    out->transactions[i] = t;
+  }
+  if (rows > page_size)
+    out->next_page_token = (char *)handler_int64(ctx, out->transactions[n - 1]->transaction_id);
+  PQclear(r);
+  *response = &out->base;
+  return GRPC_STATUS_OK;
+}
+
+static const rpc_method_binding points_bindings[] = {
+  {"EnrollMember", members_enroll},
+  {"GetMember", members_get},
+  {"LinkIdentity", members_link_identity},
+  {"Earn", points_earn},
+  {"Redeem", points_redeem},
+  {"Refund", points_refund},
+  {"CancelRedemption", points_cancel_redemption},
+  {"GetBalance", points_get_balance},
+  {"ListTransactions", points_list_transactions},
+};
+
+const rpc_service points_service = {
+  .descriptor = &loyalty__v1__points__descriptor,
+  .access = RPC_STORES,
+  .bindings = points_bindings,
+  .n_bindings = sizeof points_bindings / sizeof points_bindings[0],
+};

@@ -1,0 +1,515 @@
+/*
+ * rpc.c - gRPC core server: one completion queue served by N worker threads, and the
+ * generic dispatcher.
+ *
+ * Life of a call (a server_call):
+ *   WAITING    posted with grpc_server_request_registered_call; when a client calls, the
+ *              worker that gets the event posts a replacement, then dispatches the call
+ *              right there (handlers block on PostgreSQL, hence several workers);
+ *   FINISHING  the reply (initial metadata, message, status) is sent in one batch; when that
+ *              batch completes, the call and its arena are freed.
+ *
+ * Shutdown: the main thread waits for SIGTERM/SIGINT, then grpc_server_shutdown_and_notify;
+ * calls in flight finish; the notification arrives; the queue is shut down and drained; the
+ * workers exit; everything is destroyed.
+ */
+#include "rpc.h"
+#include "log.h"
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* How long a call may wait for a free database connection before UNAVAILABLE. */
+#define RPC_POOL_WAIT_MS 5000
+/* How long shutdown lets calls in flight finish before cancelling them. */
+#define RPC_SHUTDOWN_GRACE_S 10
+/* Calls posted per method, waiting for clients. */
+#define RPC_POSTED_PER_METHOD 4
+
+typedef struct method_entry {
+  const rpc_service *service;
+  const ProtobufCMethodDescriptor *descriptor;
+  rpc_handler handler;
+  char *path; /* "/loyalty.v1.Points/Earn" */
+  void *registered;
+} method_entry;
+
+typedef struct server {
+  grpc_server *grpc;
+  grpc_completion_queue *cq;
+  db_pool *pool;
+  method_entry *methods;
+  size_t n_methods;
+  atomic_bool shutting_down;
+  pthread_mutex_t lock;
+  pthread_cond_t shutdown_cond;
+  bool shutdown_notified;
+} server;
+
+typedef enum call_state { CALL_WAITING, CALL_FINISHING } call_state;
+
+typedef struct server_call {
+  call_state state;
+  method_entry *method;
+  grpc_call *call;
+  gpr_timespec deadline;
+  grpc_metadata_array metadata;
+  grpc_byte_buffer *payload;
+  grpc_byte_buffer *response;
+  grpc_slice status_details;
+  int cancelled;
+  arena *arena;
+} server_call;
+
+static char shutdown_tag; /* its address tags the server's shutdown notification */
+
+static const char *const status_names[] = {
+  "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+  "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+  "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+  "UNAUTHENTICATED",
+};
+
+const char *rpc_status_name(grpc_status_code code)
+{
+  if ((unsigned)code < sizeof status_names / sizeof status_names[0])
+    return status_names[code];
+  return "UNKNOWN";
+}
+
+grpc_status_code rpc_fail(rpc_ctx *ctx, grpc_status_code code, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  char *message = arena_alloc(ctx->arena, (size_t)n + 1);
+  va_start(ap, fmt);
+  vsnprintf(message, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  ctx->status = code;
+  ctx->message = message;
+  return code;
+}
+
+/* Our stored functions raise LYnnn; the digits are the HTTP-like meaning. */
+static const struct {
+  const char *sqlstate;
+  grpc_status_code code;
+} sqlstate_map[] = {
+  {"LY400", GRPC_STATUS_INVALID_ARGUMENT},   {"LY401", GRPC_STATUS_UNAUTHENTICATED},
+  {"LY403", GRPC_STATUS_PERMISSION_DENIED},  {"LY404", GRPC_STATUS_NOT_FOUND},
+  {"LY409", GRPC_STATUS_ALREADY_EXISTS},     {"LY412", GRPC_STATUS_FAILED_PRECONDITION},
+  {"23505", GRPC_STATUS_ALREADY_EXISTS},     {"40001", GRPC_STATUS_ABORTED},
+  {"40P01", GRPC_STATUS_ABORTED},            {"57014", GRPC_STATUS_DEADLINE_EXCEEDED},
+  {"57P01", GRPC_STATUS_UNAVAILABLE},        {"57P02", GRPC_STATUS_UNAVAILABLE},
+  {"57P03", GRPC_STATUS_UNAVAILABLE},
+};
+
+grpc_status_code rpc_fail_db(rpc_ctx *ctx, const db_error *err)
+{
+  switch (err->kind) {
+  case DB_OK:
+    break;
+  case DB_UNAVAILABLE:
+    log_warn("%s: database unavailable: %s", ctx->method, err->message);
+    return rpc_fail(ctx, GRPC_STATUS_UNAVAILABLE, "database unavailable");
+  case DB_BUSY:
+    return rpc_fail(ctx, GRPC_STATUS_UNAVAILABLE, "server busy: no database connection free");
+  case DB_SQL:
+    for (size_t i = 0; i < sizeof sqlstate_map / sizeof sqlstate_map[0]; i++) {
+      if (strcmp(err->sqlstate, sqlstate_map[i].sqlstate) != 0)
+        continue;
+      if (err->sqlstate[0] != 'L') /* not ours: the text is PostgreSQL's, keep it generic */
+        return rpc_fail(ctx, sqlstate_map[i].code, "%s",
+                        sqlstate_map[i].code == GRPC_STATUS_UNAVAILABLE ? "database unavailable"
+                        : sqlstate_map[i].code == GRPC_STATUS_ABORTED
+                            ? "conflict with a concurrent request, retry"
+                            : "already exists");
+      if (err->detail[0] != '\0')
+        return rpc_fail(ctx, sqlstate_map[i].code, "%s (%s)", err->message, err->detail);
+      return rpc_fail(ctx, sqlstate_map[i].code, "%s", err->message);
+    }
+    break;
+  }
+  log_error("%s: database error %s: %s %s", ctx->method, err->sqlstate, err->message,
+            err->detail);
+  return rpc_fail(ctx, GRPC_STATUS_INTERNAL, "internal error");
+}
+
+const char *rpc_request_hash(rpc_ctx *ctx, const ProtobufCMessage *request)
+{
+  size_t size = protobuf_c_message_get_packed_size(request);
+  uint8_t *packed = arena_alloc(ctx->arena, size ? size : 1);
+  protobuf_c_message_pack(request, packed);
+  unsigned char digest[32];
+  unsigned int n = 0;
+  EVP_Digest(packed, size, digest, &n, EVP_sha256(), NULL);
+  char *hex = arena_alloc(ctx->arena, 2 + 64 + 1);
+  strcpy(hex, "\\x");
+  for (unsigned i = 0; i < 32; i++)
+    snprintf(hex + 2 + 2 * i, 3, "%02x", digest[i]);
+  return hex;
+}
+
+/* --- calls ------------------------------------------------------------------------------ */
+
+static void call_free(server_call *c)
+{
+  if (c->call != NULL)
+    grpc_call_unref(c->call);
+  grpc_metadata_array_destroy(&c->metadata);
+  if (c->payload != NULL)
+    grpc_byte_buffer_destroy(c->payload);
+  if (c->response != NULL)
+    grpc_byte_buffer_destroy(c->response);
+  grpc_slice_unref(c->status_details);
+  arena_destroy(c->arena);
+  free(c);
+}
+
+/* Posts one call of method, waiting for a client. */
+static void call_post(server *srv, method_entry *method)
+{
+  if (atomic_load(&srv->shutting_down))
+    return;
+  server_call *c = calloc(1, sizeof *c);
+  if (c == NULL)
+    abort();
+  c->state = CALL_WAITING;
+  c->method = method;
+  c->status_details = grpc_empty_slice();
+  grpc_metadata_array_init(&c->metadata);
+  grpc_call_error e = grpc_server_request_registered_call(
+      srv->grpc, method->registered, &c->call, &c->deadline, &c->metadata, &c->payload, srv->cq,
+      srv->cq, c);
+  if (e != GRPC_CALL_OK) {
+    log_error("cannot post a call for %s: %s", method->path, grpc_call_error_to_string(e));
+    call_free(c);
+  }
+}
+
+static const char *find_metadata(const grpc_metadata_array *md, const char *key, size_t *len)
+{
+  for (size_t i = 0; i < md->count; i++) {
+    if (grpc_slice_str_cmp(md->metadata[i].key, key) == 0) {
+      *len = GRPC_SLICE_LENGTH(md->metadata[i].value);
+      return (const char *)GRPC_SLICE_START_PTR(md->metadata[i].value);
+    }
+  }
+  return NULL;
+}
+
+static void log_auth_failure(server_call *c, const char *why)
+{
+  char *peer = grpc_call_get_peer(c->call);
+  log_warn("authentication failed: %s, peer %s, method %s", why, peer ? peer : "?",
+           c->method->path);
+  gpr_free(peer);
+}
+
+/* Checks who is calling; borrows the call's database connection into ctx->db. */
+static grpc_status_code authorize(server *srv, server_call *c, rpc_ctx *ctx)
+{
+  rpc_access access = c->method->service->access;
+  if (access == RPC_PUBLIC)
+    return GRPC_STATUS_OK;
+  size_t header_len = 0;
+  const char *header = find_metadata(&c->metadata, "authorization", &header_len);
+  if (header == NULL) {
+    log_auth_failure(c, "no credentials");
+    return rpc_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "missing credentials");
+  }
+  ctx->db = db_acquire(srv->pool, RPC_POOL_WAIT_MS);
+  if (ctx->db == NULL) {
+    db_error busy = {.kind = DB_BUSY};
+    return rpc_fail_db(ctx, &busy);
+  }
+  db_error err;
+  switch (auth_authenticate(ctx->db, header, header_len, &ctx->who, &err)) {
+  case AUTH_OK:
+    break;
+  case AUTH_MISSING:
+    log_auth_failure(c, "malformed authorization header");
+    return rpc_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "missing credentials");
+  case AUTH_INVALID:
+    log_auth_failure(c, "unknown or revoked key");
+    return rpc_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "invalid credentials");
+  case AUTH_DB_ERROR:
+    return rpc_fail_db(ctx, &err);
+  }
+  if (access == RPC_HQ && !ctx->who.is_hq)
+    return rpc_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "this method needs an hq key");
+  return GRPC_STATUS_OK;
+}
+
+/* Runs the call's handler; leaves the reply (message or status) in c and ctx. */
+static void dispatch(server *srv, server_call *c, rpc_ctx *ctx)
+{
+  if (gpr_time_cmp(c->deadline, gpr_now(c->deadline.clock_type)) < 0) {
+    rpc_fail(ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded before the call started");
+    return;
+  }
+  if (c->payload == NULL) {
+    rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "missing request message");
+    return;
+  }
+  grpc_byte_buffer_reader reader;
+  if (!grpc_byte_buffer_reader_init(&reader, c->payload)) {
+    rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "unreadable request message");
+    return;
+  }
+  grpc_slice bytes = grpc_byte_buffer_reader_readall(&reader);
+  grpc_byte_buffer_reader_destroy(&reader);
+  ProtobufCMessage *request =
+      protobuf_c_message_unpack(c->method->descriptor->input, arena_allocator(ctx->arena),
+                                GRPC_SLICE_LENGTH(bytes), GRPC_SLICE_START_PTR(bytes));
+  grpc_slice_unref(bytes);
+  if (request == NULL) {
+    rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "malformed request message");
+    return;
+  }
+  if (authorize(srv, c, ctx) != GRPC_STATUS_OK)
+    return;
+
+  ProtobufCMessage *response = NULL;
+  if (c->method->handler(ctx, request, &response) != GRPC_STATUS_OK)
+    return;
+  ctx->status = GRPC_STATUS_OK;
+  size_t size = protobuf_c_message_get_packed_size(response);
+  grpc_slice out = grpc_slice_malloc(size);
+  protobuf_c_message_pack(response, GRPC_SLICE_START_PTR(out));
+  c->response = grpc_raw_byte_buffer_create(&out, 1);
+  grpc_slice_unref(out);
+}
+
+static int64_t elapsed_us(const struct timespec *since)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (int64_t)(now.tv_sec - since->tv_sec) * 1000000 + (now.tv_nsec - since->tv_nsec) / 1000;
+}
+
+static void call_handle(server *srv, server_call *c)
+{
+  struct timespec started;
+  clock_gettime(CLOCK_MONOTONIC, &started);
+  c->arena = arena_create();
+  rpc_ctx ctx = {.arena = c->arena, .method = c->method->path, .status = GRPC_STATUS_OK};
+  dispatch(srv, c, &ctx);
+  if (ctx.db != NULL)
+    db_release(srv->pool, ctx.db);
+
+  grpc_op ops[4];
+  memset(ops, 0, sizeof ops);
+  size_t n = 0;
+  ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+  if (c->response != NULL) {
+    ops[n].op = GRPC_OP_SEND_MESSAGE;
+    ops[n++].data.send_message.send_message = c->response;
+  }
+  if (ctx.status != GRPC_STATUS_OK)
+    c->status_details = grpc_slice_from_copied_string(ctx.message ? ctx.message : "");
+  ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+  ops[n].data.send_status_from_server.status = ctx.status;
+  ops[n++].data.send_status_from_server.status_details = &c->status_details;
+  ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+  ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
+  c->state = CALL_FINISHING;
+  grpc_call_error e = grpc_call_start_batch(c->call, ops, n, c, NULL);
+
+  int64_t us = elapsed_us(&started);
+  log_info("%s principal=%s status=%s ms=%lld.%03lld%s%s", c->method->path,
+           ctx.who.key_id[0] ? ctx.who.key_id : "-", rpc_status_name(ctx.status),
+           (long long)(us / 1000), (long long)(us % 1000), ctx.message ? " message=" : "",
+           ctx.message ? ctx.message : "");
+  if (e != GRPC_CALL_OK) {
+    log_error("%s: cannot send the reply: %s", c->method->path, grpc_call_error_to_string(e));
+    call_free(c);
+  }
+}
+
+/* --- the server ------------------------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+  server *srv = arg;
+  for (;;) {
+    grpc_event ev = grpc_completion_queue_next(srv->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    if (ev.type == GRPC_QUEUE_SHUTDOWN)
+      break;
+    if (ev.type != GRPC_OP_COMPLETE)
+      continue;
+    if (ev.tag == &shutdown_tag) {
+      pthread_mutex_lock(&srv->lock);
+      srv->shutdown_notified = true;
+      pthread_cond_signal(&srv->shutdown_cond);
+      pthread_mutex_unlock(&srv->lock);
+      continue;
+    }
+    server_call *c = ev.tag;
+    if (c->state == CALL_FINISHING || !ev.success) {
+      call_free(c); /* done, or a posted call the shutdown cancelled */
+      continue;
+    }
+    call_post(srv, c->method);
+    call_handle(srv, c);
+  }
+  return NULL;
+}
+
+/* Binds each method of the services to its handler; -1 if one has none. */
+static int bind_methods(server *srv, const rpc_service *services, size_t n_services)
+{
+  size_t total = 0;
+  for (size_t s = 0; s < n_services; s++)
+    total += services[s].descriptor->n_methods;
+  srv->methods = calloc(total, sizeof *srv->methods);
+  if (srv->methods == NULL)
+    abort();
+  for (size_t s = 0; s < n_services; s++) {
+    const rpc_service *service = &services[s];
+    for (unsigned m = 0; m < service->descriptor->n_methods; m++) {
+      method_entry *entry = &srv->methods[srv->n_methods++];
+      entry->service = service;
+      entry->descriptor = &service->descriptor->methods[m];
+      for (size_t b = 0; b < service->n_bindings; b++) {
+        if (strcmp(service->bindings[b].name, entry->descriptor->name) == 0)
+          entry->handler = service->bindings[b].handler;
+      }
+      size_t len = strlen(service->descriptor->name) + strlen(entry->descriptor->name) + 3;
+      entry->path = malloc(len);
+      if (entry->path == NULL)
+        abort();
+      snprintf(entry->path, len, "/%s/%s", service->descriptor->name, entry->descriptor->name);
+      if (entry->handler == NULL) {
+        log_error("no handler for %s", entry->path);
+        return -1;
+      }
+      entry->registered = grpc_server_register_method(
+          srv->grpc, entry->path, NULL, GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+    }
+  }
+  return 0;
+}
+
+static void wait_for_signal(void)
+{
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log_info("received %s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* Waits for the shutdown notification; false if it did not come within seconds. */
+static bool wait_shutdown_notified(server *srv, int seconds)
+{
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += seconds;
+  pthread_mutex_lock(&srv->lock);
+  while (!srv->shutdown_notified) {
+    if (pthread_cond_timedwait(&srv->shutdown_cond, &srv->lock, &until) != 0)
+      break;
+  }
+  bool notified = srv->shutdown_notified;
+  pthread_mutex_unlock(&srv->lock);
+  return notified;
+}
+
+int rpc_server_run(const rpc_config *config, db_pool *pool, const rpc_service *services,
+                   size_t n_services)
+{
+  int rc = -1;
+  server srv = {.pool = pool};
+  pthread_t *workers = calloc((size_t)config->threads, sizeof *workers);
+  int n_workers = 0;
+  if (workers == NULL)
+    abort();
+  pthread_mutex_init(&srv.lock, NULL);
+  pthread_cond_init(&srv.shutdown_cond, NULL);
+  atomic_init(&srv.shutting_down, false);
+
+  srv.grpc = grpc_server_create(NULL, NULL);
+  srv.cq = grpc_completion_queue_create_for_next(NULL);
+  grpc_server_register_completion_queue(srv.grpc, srv.cq, NULL);
+  if (bind_methods(&srv, services, n_services) != 0)
+    goto done;
+  grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+  int port = grpc_server_add_http2_port(srv.grpc, config->listen, creds);
+  grpc_server_credentials_release(creds);
+  if (port == 0) {
+    log_error("cannot listen on %s", config->listen);
+    goto done;
+  }
+  grpc_server_start(srv.grpc);
+  for (size_t m = 0; m < srv.n_methods; m++) {
+    for (int i = 0; i < RPC_POSTED_PER_METHOD; i++)
+      call_post(&srv, &srv.methods[m]);
+  }
+  for (; n_workers < config->threads; n_workers++) {
+    if (pthread_create(&workers[n_workers], NULL, worker_main, &srv) != 0) {
+      log_error("cannot start worker thread");
+      break;
+    }
+  }
+  log_info("serving on %s with %d threads", config->listen, n_workers);
+  if (n_workers == config->threads) {
+    wait_for_signal();
+    rc = 0;
+  }
+
+  atomic_store(&srv.shutting_down, true);
+  grpc_server_shutdown_and_notify(srv.grpc, srv.cq, &shutdown_tag);
+  if (n_workers > 0 && !wait_shutdown_notified(&srv, RPC_SHUTDOWN_GRACE_S)) {
+    log_warn("calls still running after %d s: cancelling them", RPC_SHUTDOWN_GRACE_S);
+    grpc_server_cancel_all_calls(srv.grpc);
+    wait_shutdown_notified(&srv, 3600);
+  }
+  grpc_completion_queue_shutdown(srv.cq);
+  for (int i = 0; i < n_workers; i++)
+    pthread_join(workers[i], NULL);
+  if (n_workers == 0) {
+    /* No worker drained the queue: do it here. */
+    while (grpc_completion_queue_next(srv.cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+           GRPC_QUEUE_SHUTDOWN) {
+    }
+  }
+  grpc_server_destroy(srv.grpc);
+  grpc_completion_queue_destroy(srv.cq);
+  log_info("stopped");
+  goto cleanup;
+
+done: /* failed before the server started: nothing was posted */
+  grpc_server_destroy(srv.grpc);
+  grpc_completion_queue_shutdown(srv.cq);
+  while (grpc_completion_queue_next(srv.cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+         GRPC_QUEUE_SHUTDOWN) {
+  }
+  grpc_completion_queue_destroy(srv.cq);
+cleanup:
+  for (size_t m = 0; m < srv.n_methods; m++)
+    free(srv.methods[m].path);
+  free(srv.methods);
+  free(workers);
+  pthread_mutex_destroy(&srv.lock);
+  pthread_cond_destroy(&srv.shutdown_cond);
+  return rc;
+}
