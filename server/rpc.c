@@ -329,16 +329,17 @@ static void call_handle(server *srv, server_call *c)
   ops[n++].data.send_status_from_server.status_details = &c->status_details;
   ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
   ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
-  c->state = CALL_FINISHING;
-  grpc_call_error e = grpc_call_start_batch(c->call, ops, n, c, NULL);
-
   int64_t us = elapsed_us(&started);
   log_info("%s principal=%s status=%s ms=%lld.%03lld%s%s", c->method->path,
            ctx.who.key_id[0] ? ctx.who.key_id : "-", rpc_status_name(ctx.status),
            (long long)(us / 1000), (long long)(us % 1000), ctx.message ? " message=" : "",
            ctx.message ? ctx.message : "");
+  /* From here on another worker may complete and free c. */
+  const char *path = c->method->path;
+  c->state = CALL_FINISHING;
+  grpc_call_error e = grpc_call_start_batch(c->call, ops, n, c, NULL);
   if (e != GRPC_CALL_OK) {
-    log_error("%s: cannot send the reply: %s", c->method->path, grpc_call_error_to_string(e));
+    log_error("%s: cannot send the reply: %s", path, grpc_call_error_to_string(e));
     call_free(c);
   }
 }
