@@ -38,8 +38,10 @@ PGconn *db_connect_once(const char *conninfo, db_error *err)
 {
   /* Our defaults come first: anything in conninfo overrides them. */
   const char *keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
-                        "keepalives_count", "application_name", "dbname", NULL};
-  const char *vals[] = {"5", "30", "10", "3", "loyaltyd", conninfo, NULL};
+                        "keepalives_count", "application_name", "options", "dbname", NULL};
+  /* No statement holds a worker longer than 30 s (e.g. stuck behind a lock). */
+  const char *vals[] = {"5", "30", "10", "3", "loyaltyd", "-c statement_timeout=30000",
+                        conninfo, NULL};
   PGconn *pg = PQconnectdbParams(keys, vals, 1);
   if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
     db_error_from(err, pg, NULL);

@@ -144,6 +144,8 @@ grpc_status_code rpc_fail_db(rpc_ctx *ctx, const db_error *err)
         return rpc_fail(ctx, sqlstate_map[i].code, "%s (%s)", err->message, err->detail);
       return rpc_fail(ctx, sqlstate_map[i].code, "%s", err->message);
     }
+    if (strncmp(err->sqlstate, "22", 2) == 0) /* data exception: a value PostgreSQL refused */
+      return rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "invalid value (%s)", err->message);
     break;
   }
   log_error("%s: database error %s: %s %s", ctx->method, err->sqlstate, err->message,
