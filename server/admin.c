@@ -71,6 +71,8 @@ static grpc_status_code admin_create_store(rpc_ctx *ctx, const ProtobufCMessage 
   const char *params[] = {req->store_code, req->name, handler_int64(ctx, req->channel),
                           req->region};
   db_error err;
+  if (rpc_db(ctx) == NULL)
+    return ctx->status;
   PGresult *r = db_exec(ctx->db, &stmt_create_store, params, &err);
   if (r == NULL && err.kind == DB_SQL && strcmp(err.sqlstate, "23505") == 0)
     return rpc_fail(ctx, GRPC_STATUS_ALREADY_EXISTS, "store already exists (%s)",
@@ -143,6 +145,7 @@ static grpc_status_code admin_revoke_key(rpc_ctx *ctx, const ProtobufCMessage *r
     PQclear(r);
     return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "key not found (%s)", req->key_id);
   }
+  auth_forget_all(); /* the revoked key must not work on the next call */
   Loyalty__V1__RevokeKeyResponse *out = arena_alloc(ctx->arena, sizeof *out);
   loyalty__v1__revoke_key_response__init(out);
   out->key_id = req->key_id;

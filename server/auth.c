@@ -6,10 +6,78 @@
  */
 #include "auth.h"
 
+#include <stdlib.h>
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+/* How long auth_authenticate waits for a pooled connection on a cache miss. */
+#define AUTH_POOL_WAIT_MS 5000
+#define AUTH_CACHE_SLOTS 256 /* direct-mapped: a collision just evicts */
+
+typedef struct cache_entry {
+  char hash[AUTH_HASH_HEX_SIZE]; /* "" when empty */
+  principal who;
+  int64_t expires_ms;            /* monotonic */
+  uint64_t generation;
+} cache_entry;
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static cache_entry cache[AUTH_CACHE_SLOTS];
+static uint64_t cache_generation; /* entries of older generations are forgotten */
+
+static int64_t now_ms(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static cache_entry *cache_slot(const char *hash)
+{
+  /* hash is "\\x" and hex digits of a SHA-256: any four of them are uniformly spread. */
+  unsigned slot = (unsigned)strtoul((char[]){hash[2], hash[3], hash[4], hash[5], 0}, NULL, 16);
+  return &cache[slot % AUTH_CACHE_SLOTS];
+}
+
+static bool cache_get(const char *hash, principal *who)
+{
+  bool hit = false;
+  pthread_mutex_lock(&cache_lock);
+  cache_entry *e = cache_slot(hash);
+  if (e->generation == cache_generation && e->expires_ms > now_ms() &&
+      strcmp(e->hash, hash) == 0) {
+    *who = e->who;
+    hit = true;
+  }
+  pthread_mutex_unlock(&cache_lock);
+  return hit;
+}
+
+static void cache_put(const char *hash, const principal *who, uint64_t generation)
+{
+  pthread_mutex_lock(&cache_lock);
+  if (generation == cache_generation) { /* not if a revocation happened while we looked */
+    cache_entry *e = cache_slot(hash);
+    strcpy(e->hash, hash);
+    e->who = *who;
+    e->expires_ms = now_ms() + AUTH_CACHE_TTL_MS;
+    e->generation = generation;
+  }
+  pthread_mutex_unlock(&cache_lock);
+}
+
+void auth_forget_all(void)
+{
+  pthread_mutex_lock(&cache_lock);
+  cache_generation++;
+  pthread_mutex_unlock(&cache_lock);
+}
 
 static const db_statement stmt_find_key = {
   .name = "auth_find_key",
@@ -61,7 +129,7 @@ void auth_hash_secret(const char *secret, char out[AUTH_HASH_HEX_SIZE])
     snprintf(out + 2 + 2 * i, 3, "%02x", digest[i]);
 }
 
-auth_result auth_authenticate(db_conn *conn, const char *header, size_t length, principal *who,
+auth_result auth_authenticate(db_pool *pool, const char *header, size_t length, principal *who,
                               db_error *err)
 {
   static const char scheme[] = "Bearer ";
@@ -79,8 +147,21 @@ auth_result auth_authenticate(db_conn *conn, const char *header, size_t length, 
 
   char hash[AUTH_HASH_HEX_SIZE];
   auth_hash_secret(secret, hash);
+  if (cache_get(hash, who))
+    return AUTH_OK;
+
+  pthread_mutex_lock(&cache_lock);
+  uint64_t generation = cache_generation;
+  pthread_mutex_unlock(&cache_lock);
+  db_conn *conn = db_acquire(pool, AUTH_POOL_WAIT_MS);
+  if (conn == NULL) {
+    memset(err, 0, sizeof *err);
+    err->kind = DB_BUSY;
+    return AUTH_DB_ERROR;
+  }
   const char *params[] = {hash};
   PGresult *r = db_exec(conn, &stmt_find_key, params, err);
+  db_release(pool, conn);
   if (r == NULL)
     return AUTH_DB_ERROR;
   auth_result result = AUTH_INVALID;
@@ -88,6 +169,7 @@ auth_result auth_authenticate(db_conn *conn, const char *header, size_t length, 
     snprintf(who->key_id, sizeof who->key_id, "%s", PQgetvalue(r, 0, 0));
     snprintf(who->store_code, sizeof who->store_code, "%s", PQgetvalue(r, 0, 1));
     who->is_hq = who->store_code[0] == '\0';
+    cache_put(hash, who, generation);
     result = AUTH_OK;
   }
   PQclear(r);

@@ -8,6 +8,11 @@
  *   auth_new_key        a fresh key_id and secret
  *   auth_hash_secret    the stored form of a secret
  *   auth_authenticate   the principal behind an "authorization" header value
+ *   auth_forget_all     drop cached keys (after a revocation)
+ *
+ * Keys found valid are cached for AUTH_CACHE_TTL_MS, so the hot path does not ask PostgreSQL
+ * who is calling on every call. A revocation through this server takes effect on the next
+ * call (auth_forget_all); through another server, within AUTH_CACHE_TTL_MS.
  */
 #ifndef LOYALTY_AUTH_H
 #define LOYALTY_AUTH_H
@@ -20,6 +25,7 @@
 #define AUTH_SECRET_SIZE 48      /* "lk_" + 43 + NUL, rounded up */
 #define AUTH_HASH_HEX_SIZE 67    /* "\\x" + 64 hex + NUL: bytea text input */
 #define AUTH_STORE_CODE_SIZE 33
+#define AUTH_CACHE_TTL_MS 1000
 
 typedef struct principal {
   char key_id[AUTH_KEY_ID_SIZE];
@@ -41,8 +47,11 @@ int auth_new_key(char key_id[AUTH_KEY_ID_SIZE], char secret[AUTH_SECRET_SIZE])
 /* SHA-256 of secret as bytea text input ("\\x" followed by 64 hex digits). */
 void auth_hash_secret(const char *secret, char out[AUTH_HASH_HEX_SIZE]);
 
-/* header is the value of the "authorization" metadata (NULL when absent), length bytes. */
-auth_result auth_authenticate(db_conn *conn, const char *header, size_t length, principal *who,
+/* header is the value of the "authorization" metadata (NULL when absent), length bytes.
+ * Borrows a connection from pool only when the key is not cached. */
+auth_result auth_authenticate(db_pool *pool, const char *header, size_t length, principal *who,
                               db_error *err);
+
+void auth_forget_all(void);
 
 #endif

@@ -57,6 +57,8 @@ const char *handler_text_array(rpc_ctx *ctx, char *const *strings, size_t n)
 PGresult *handler_query(rpc_ctx *ctx, const db_statement *statement, const char *const *values)
 {
   db_error err;
+  if (rpc_db(ctx) == NULL)
+    return NULL;
   PGresult *r = db_exec(ctx->db, statement, values, &err);
   if (r == NULL)
     rpc_fail_db(ctx, &err);

@@ -224,8 +224,20 @@ static void log_auth_failure(server_call *c, const char *why)
   gpr_free(peer);
 }
 
-/* Checks who is calling; borrows the call's database connection into ctx->db. */
-static grpc_status_code authorize(server *srv, server_call *c, rpc_ctx *ctx)
+db_conn *rpc_db(rpc_ctx *ctx)
+{
+  if (ctx->db == NULL) {
+    ctx->db = db_acquire(ctx->pool, RPC_POOL_WAIT_MS);
+    if (ctx->db == NULL) {
+      db_error busy = {.kind = DB_BUSY};
+      rpc_fail_db(ctx, &busy);
+    }
+  }
+  return ctx->db;
+}
+
+/* Checks who is calling. */
+static grpc_status_code authorize(server_call *c, rpc_ctx *ctx)
 {
   rpc_access access = c->method->service->access;
   if (access == RPC_PUBLIC)
@@ -236,13 +248,8 @@ static grpc_status_code authorize(server *srv, server_call *c, rpc_ctx *ctx)
     log_auth_failure(c, "no credentials");
     return rpc_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "missing credentials");
   }
-  ctx->db = db_acquire(srv->pool, RPC_POOL_WAIT_MS);
-  if (ctx->db == NULL) {
-    db_error busy = {.kind = DB_BUSY};
-    return rpc_fail_db(ctx, &busy);
-  }
   db_error err;
-  switch (auth_authenticate(ctx->db, header, header_len, &ctx->who, &err)) {
+  switch (auth_authenticate(ctx->pool, header, header_len, &ctx->who, &err)) {
   case AUTH_OK:
     break;
   case AUTH_MISSING:
@@ -260,7 +267,7 @@ static grpc_status_code authorize(server *srv, server_call *c, rpc_ctx *ctx)
 }
 
 /* Runs the call's handler; leaves the reply (message or status) in c and ctx. */
-static void dispatch(server *srv, server_call *c, rpc_ctx *ctx)
+static void dispatch(server_call *c, rpc_ctx *ctx)
 {
   if (gpr_time_cmp(c->deadline, gpr_now(c->deadline.clock_type)) < 0) {
     rpc_fail(ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded before the call started");
@@ -285,7 +292,7 @@ static void dispatch(server *srv, server_call *c, rpc_ctx *ctx)
     rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "malformed request message");
     return;
   }
-  if (authorize(srv, c, ctx) != GRPC_STATUS_OK)
+  if (authorize(c, ctx) != GRPC_STATUS_OK)
     return;
 
   ProtobufCMessage *response = NULL;
@@ -311,8 +318,9 @@ static void call_handle(server *srv, server_call *c)
   struct timespec started;
   clock_gettime(CLOCK_MONOTONIC, &started);
   c->arena = arena_create();
-  rpc_ctx ctx = {.arena = c->arena, .method = c->method->path, .status = GRPC_STATUS_OK};
-  dispatch(srv, c, &ctx);
+  rpc_ctx ctx = {
+    .arena = c->arena, .pool = srv->pool, .method = c->method->path, .status = GRPC_STATUS_OK};
+  dispatch(c, &ctx);
   if (ctx.db != NULL)
     db_release(srv->pool, ctx.db);
 

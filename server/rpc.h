@@ -27,7 +27,8 @@
 /* What one call has while its handler runs. */
 typedef struct rpc_ctx {
   arena *arena;        /* per-call memory, freed when the call ends */
-  db_conn *db;         /* borrowed for the call; NULL for public services */
+  db_pool *pool;
+  db_conn *db;         /* borrowed on first use (rpc_db), returned when the call ends */
   principal who;       /* the caller; empty for public services */
   const char *method;  /* "/loyalty.v1.Points/Earn" */
   grpc_status_code status;
@@ -67,6 +68,10 @@ typedef struct rpc_config {
  * the server cannot start (e.g. the address is taken). */
 int rpc_server_run(const rpc_config *config, db_pool *pool, const rpc_service *services,
                    size_t n_services);
+
+/* The call's database connection, borrowed on first use; NULL (and the call's status set
+ * to UNAVAILABLE) when none is free in time. */
+db_conn *rpc_db(rpc_ctx *ctx);
 
 grpc_status_code rpc_fail(rpc_ctx *ctx, grpc_status_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,6 +1,7 @@
 -- 0001_schema.sql - tables of the loyalty service.
 --
 -- Money is bigint cents, points are bigint, multipliers are integer permille (1.2 = 1200).
+-- Only the functions of 0002_movements.sql write members, ledger, lots and requests.
 -- Invariants (checked by the tests after every test):
 --   members.balance = sum(ledger.points) of the member
 --   sum(lots.remaining) of the member = greatest(members.balance, 0)
@@ -55,7 +56,7 @@ CREATE TABLE members (
   enrolled_store_id    int REFERENCES stores,
   first_purchase_at    timestamptz,  -- NULL until the first purchase: tier 0 until then
   created_at           timestamptz NOT NULL DEFAULT now()
-);
+) WITH (fillfactor = 80);  -- room for HOT updates of the balance
 
 CREATE TABLE identities (
   kind      text NOT NULL,
@@ -68,6 +69,7 @@ CREATE INDEX identities_member ON identities (member_id);
 
 -- Every points movement, append-only. kind: earn, redeem, refund, cancel_redemption.
 -- principal: the key_id that caused the row. store_id NULL: done by HQ.
+-- ref_txn_id: a refund's earn, a cancellation's redemption.
 CREATE TABLE ledger (
   txn_id        bigserial PRIMARY KEY,
   member_id     bigint NOT NULL REFERENCES members,
@@ -79,24 +81,17 @@ CREATE TABLE ledger (
   request_id    text NOT NULL,
   order_id      text NOT NULL DEFAULT '',
   reason        text NOT NULL DEFAULT '',
-  ref_txn_id    bigint REFERENCES ledger,   -- refund -> its earn, cancel -> its redemption
+  ref_txn_id    bigint REFERENCES ledger,
   balance_after bigint NOT NULL,
   tier_after    smallint NOT NULL,
   created_at    timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX ledger_member ON ledger (member_id, txn_id);
-
--- Per earn: what can still be refunded. One earn per (member, order).
-CREATE TABLE earns (
-  txn_id          bigint PRIMARY KEY REFERENCES ledger,
-  member_id       bigint NOT NULL REFERENCES members,
-  order_id        text NOT NULL,
-  amount_cents    bigint NOT NULL,
-  points          bigint NOT NULL,
-  refunded_cents  bigint NOT NULL DEFAULT 0,
-  points_taken    bigint NOT NULL DEFAULT 0,
-  UNIQUE (member_id, order_id)
-);
+-- One earn per (member, order): the same purchase never earns twice.
+CREATE UNIQUE INDEX ledger_earn_order ON ledger (member_id, order_id) WHERE kind = 'earn';
+-- The refunds of an earn; and at most one cancellation per redemption.
+CREATE INDEX ledger_refunds ON ledger (ref_txn_id) WHERE kind = 'refund';
+CREATE UNIQUE INDEX ledger_cancellation ON ledger (ref_txn_id) WHERE kind = 'cancel_redemption';
 
 -- A batch of points earned together, with one expiry date.
 CREATE TABLE lots (
@@ -116,22 +111,17 @@ CREATE TABLE redemption_lots (
   points        bigint NOT NULL,
   PRIMARY KEY (redeem_txn_id, lot_id)
 );
-CREATE TABLE redemptions (
-  txn_id       bigint PRIMARY KEY REFERENCES ledger,
-  member_id    bigint NOT NULL REFERENCES members,
-  points       bigint NOT NULL,
-  cancelled_by bigint REFERENCES ledger
-);
 
 -- Idempotency: one row per write request, per scope (the acting store's code, or '' for
--- HQ acting for no store). request_hash is SHA-256 of the canonical request.
+-- HQ acting for no store), written in the transaction of the request's effect.
+-- request_hash is SHA-256 of the canonical request.
 CREATE TABLE requests (
   scope        text NOT NULL,
   request_id   text NOT NULL,
   method       text NOT NULL,
   request_hash bytea NOT NULL,
-  member_id    bigint,
-  txn_id       bigint,
+  member_id    bigint NOT NULL,
+  txn_id       bigint,               -- the ledger row of a points movement
   tier_changed boolean NOT NULL DEFAULT false,
   created_at   timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (scope, request_id)

@@ -13,7 +13,11 @@
 --   LY409 ALREADY_EXISTS, LY412 FAILED_PRECONDITION.
 --
 -- Concurrency: every movement locks its member row first, so movements of one member are
--- serialized and movements of different members never wait for each other.
+-- serialized and movements of different members never wait for each other. Only then does
+-- it look for an earlier request with the same id: a concurrent copy of the same request
+-- (same member) has committed by then and is replayed. The request is recorded at the end,
+-- in the same transaction; a concurrent request reusing the id for another member loses
+-- on the primary key and gets LY409.
 
 -- What every points movement answers (loyalty.v1.PointsResult).
 CREATE TYPE points_result AS (
@@ -41,28 +45,36 @@ BEGIN
   RETURN v_store_id;
 END $$;
 
--- Claims (scope, request_id) for this transaction. Returns NULL when the request is new;
--- otherwise the row of the original request (waiting for it to commit if it is in flight).
+-- The earlier request with this (scope, request_id), or a row of NULLs when there is none.
 -- The same request_id with another method or content raises LY409.
-CREATE FUNCTION loyalty_claim_request(p_scope text, p_request_id text, p_method text,
-                                      p_hash bytea) RETURNS requests
-LANGUAGE plpgsql AS $$
+CREATE FUNCTION loyalty_find_request(p_scope text, p_request_id text, p_method text,
+                                     p_hash bytea) RETURNS requests
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
   v_request requests;
 BEGIN
-  INSERT INTO requests (scope, request_id, method, request_hash)
-  VALUES (p_scope, p_request_id, p_method, p_hash)
-  ON CONFLICT DO NOTHING;
-  IF FOUND THEN
-    RETURN NULL;
-  END IF;
-  SELECT * INTO STRICT v_request FROM requests
-  WHERE scope = p_scope AND request_id = p_request_id;
-  IF v_request.method <> p_method OR v_request.request_hash <> p_hash THEN
+  SELECT * INTO v_request FROM requests WHERE scope = p_scope AND request_id = p_request_id;
+  IF FOUND AND (v_request.method <> p_method OR v_request.request_hash <> p_hash) THEN
     RAISE 'request_id already used with different content'
       USING ERRCODE = 'LY409', DETAIL = p_request_id;
   END IF;
   RETURN v_request;
+END $$;
+
+-- Records a request as done, in the transaction of its effect.
+CREATE FUNCTION loyalty_record_request(p_scope text, p_request_id text, p_method text,
+                                       p_hash bytea, p_member_id bigint, p_txn_id bigint,
+                                       p_tier_changed boolean) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO requests (scope, request_id, method, request_hash, member_id, txn_id, tier_changed)
+  VALUES (p_scope, p_request_id, p_method, p_hash, p_member_id, p_txn_id, p_tier_changed)
+  ON CONFLICT DO NOTHING;
+  IF NOT FOUND THEN
+    -- A concurrent request with this id, for another member, committed first.
+    RAISE 'request_id already used with different content'
+      USING ERRCODE = 'LY409', DETAIL = p_request_id;
+  END IF;
 END $$;
 
 -- The original answer to a replayed points movement.
@@ -190,17 +202,18 @@ CREATE FUNCTION loyalty_enroll(p_principal text, p_store_code text, p_request_id
 LANGUAGE plpgsql AS $$
 DECLARE
   v_store_id int := loyalty_store_id(p_store_code);
-  v_request requests := loyalty_claim_request(p_store_code, p_request_id, 'EnrollMember', p_hash);
+  v_request requests;
   v_owner bigint;
   i int;
 BEGIN
-  IF v_request.request_id IS NOT NULL THEN  -- a retry
+  -- Serializes enrolments of the same person, copies of one request among them.
+  PERFORM loyalty_lock_enrol_keys(p_phone, p_kinds, p_values);
+  v_request := loyalty_find_request(p_store_code, p_request_id, 'EnrollMember', p_hash);
+  replayed := v_request.request_id IS NOT NULL;
+  IF replayed THEN
     member_id := v_request.member_id;
-    replayed := true;
     RETURN;
   END IF;
-  replayed := false;
-  PERFORM loyalty_lock_enrol_keys(p_phone, p_kinds, p_values);
 
   -- The person may be known already, by phone or by any identity.
   IF p_phone <> '' THEN
@@ -224,18 +237,17 @@ BEGIN
     VALUES (nullif(p_phone, ''), p_name, p_birthday, v_store_id)
     RETURNING members.member_id INTO member_id;
   ELSIF p_phone <> '' THEN
-    -- Found by identity: the phone must not belong to someone else (it does not: we looked
-    -- it up first), and a member without a phone gets this one.
-    UPDATE members m SET phone = p_phone WHERE m.member_id = loyalty_enroll.member_id
-      AND m.phone IS NULL;
+    -- Found by an identity: a member without a phone gets this one (it is nobody else's:
+    -- we looked it up first, under its lock).
+    UPDATE members m SET phone = p_phone
+    WHERE m.member_id = loyalty_enroll.member_id AND m.phone IS NULL;
   END IF;
 
   FOR i IN 1 .. coalesce(array_length(p_kinds, 1), 0) LOOP
     PERFORM loyalty_link(member_id, p_kinds[i], p_values[i]);
   END LOOP;
-
-  UPDATE requests r SET member_id = loyalty_enroll.member_id
-  WHERE r.scope = p_store_code AND r.request_id = p_request_id;
+  PERFORM loyalty_record_request(p_store_code, p_request_id, 'EnrollMember', p_hash, member_id,
+                                 NULL, false);
 END $$;
 
 -- LinkIdentity. Returns whether this was a replay.
@@ -245,17 +257,17 @@ CREATE FUNCTION loyalty_link_identity(p_principal text, p_store_code text, p_req
 LANGUAGE plpgsql AS $$
 DECLARE
   v_store_id int := loyalty_store_id(p_store_code);
-  v_request requests := loyalty_claim_request(p_store_code, p_request_id, 'LinkIdentity', p_hash);
 BEGIN
-  IF v_request.request_id IS NOT NULL THEN  -- a retry
-    RETURN true;
-  END IF;
-  PERFORM v_store_id;
+  PERFORM v_store_id;  -- only to check the store exists
   PERFORM loyalty_lock_member(p_member_id);
   PERFORM loyalty_lock_enrol_keys('', ARRAY[p_kind], ARRAY[p_value]);
+  IF (loyalty_find_request(p_store_code, p_request_id, 'LinkIdentity', p_hash)).request_id
+     IS NOT NULL THEN
+    RETURN true;
+  END IF;
   PERFORM loyalty_link(p_member_id, p_kind, p_value);
-  UPDATE requests SET member_id = p_member_id
-  WHERE scope = p_store_code AND request_id = p_request_id;
+  PERFORM loyalty_record_request(p_store_code, p_request_id, 'LinkIdentity', p_hash,
+                                 p_member_id, NULL, false);
   RETURN false;
 END $$;
 
@@ -266,9 +278,9 @@ CREATE FUNCTION loyalty_earn(p_principal text, p_store_code text, p_request_id t
 LANGUAGE plpgsql AS $$
 DECLARE
   v_store_id int := loyalty_store_id(p_store_code);
-  v_request requests := loyalty_claim_request(p_store_code, p_request_id, 'Earn', p_hash);
+  v_member members := loyalty_lock_member(p_member_id);
+  v_request requests := loyalty_find_request(p_store_code, p_request_id, 'Earn', p_hash);
   v_program program;
-  v_member members;
   v_today date;
   v_birthday int := 1;
   v_points bigint;
@@ -277,11 +289,11 @@ DECLARE
   v_tier smallint;
   v_txn_id bigint;
 BEGIN
-  IF v_request.request_id IS NOT NULL THEN  -- a retry
+  IF v_request.request_id IS NOT NULL THEN
     RETURN loyalty_replay(v_request);
   END IF;
-  v_member := loyalty_lock_member(p_member_id);
-  IF EXISTS (SELECT 1 FROM earns WHERE member_id = p_member_id AND order_id = p_order_id) THEN
+  IF EXISTS (SELECT 1 FROM ledger WHERE member_id = p_member_id AND order_id = p_order_id
+             AND kind = 'earn') THEN
     RAISE 'order already earned' USING ERRCODE = 'LY409', DETAIL = p_order_id;
   END IF;
   SELECT * INTO STRICT v_program FROM program;
@@ -301,8 +313,6 @@ BEGIN
   v_txn_id := loyalty_append_ledger(p_member_id, 'earn', v_points, p_amount_cents, v_store_id,
                                     p_principal, p_request_id, p_order_id, '', NULL, v_balance,
                                     v_tier);
-  INSERT INTO earns (txn_id, member_id, order_id, amount_cents, points)
-  VALUES (v_txn_id, p_member_id, p_order_id, p_amount_cents, v_points);
   IF v_points > 0 THEN
     -- Points first pay off a negative balance; only what is left can be spent or expire.
     INSERT INTO lots (member_id, txn_id, points, remaining, expires_on)
@@ -313,9 +323,8 @@ BEGIN
   UPDATE members SET balance = v_balance, lifetime_spend_cents = v_spend, tier = v_tier,
                      first_purchase_at = coalesce(first_purchase_at, now())
   WHERE member_id = p_member_id;
-  UPDATE requests SET member_id = p_member_id, txn_id = v_txn_id,
-                      tier_changed = (v_tier <> v_member.tier)
-  WHERE scope = p_store_code AND request_id = p_request_id;
+  PERFORM loyalty_record_request(p_store_code, p_request_id, 'Earn', p_hash, p_member_id,
+                                 v_txn_id, v_tier <> v_member.tier);
   RETURN (v_txn_id, v_points, v_balance, v_tier, v_tier <> v_member.tier, false);
 END $$;
 
@@ -326,14 +335,13 @@ CREATE FUNCTION loyalty_redeem(p_principal text, p_store_code text, p_request_id
 LANGUAGE plpgsql AS $$
 DECLARE
   v_store_id int := loyalty_store_id(p_store_code);
-  v_request requests := loyalty_claim_request(p_store_code, p_request_id, 'Redeem', p_hash);
-  v_member members;
+  v_member members := loyalty_lock_member(p_member_id);
+  v_request requests := loyalty_find_request(p_store_code, p_request_id, 'Redeem', p_hash);
   v_txn_id bigint;
 BEGIN
-  IF v_request.request_id IS NOT NULL THEN  -- a retry
+  IF v_request.request_id IS NOT NULL THEN
     RETURN loyalty_replay(v_request);
   END IF;
-  v_member := loyalty_lock_member(p_member_id);
   IF v_member.balance < p_points THEN
     RAISE 'insufficient points' USING ERRCODE = 'LY412',
       DETAIL = format('balance %s, requested %s', v_member.balance, p_points);
@@ -344,10 +352,9 @@ BEGIN
   IF loyalty_take_from_lots(p_member_id, p_points, NULL, v_txn_id) <> p_points THEN
     RAISE 'lots do not cover the balance' USING DETAIL = p_member_id::text;
   END IF;
-  INSERT INTO redemptions (txn_id, member_id, points) VALUES (v_txn_id, p_member_id, p_points);
   UPDATE members SET balance = balance - p_points WHERE member_id = p_member_id;
-  UPDATE requests SET member_id = p_member_id, txn_id = v_txn_id
-  WHERE scope = p_store_code AND request_id = p_request_id;
+  PERFORM loyalty_record_request(p_store_code, p_request_id, 'Redeem', p_hash, p_member_id,
+                                 v_txn_id, false);
   RETURN (v_txn_id, -p_points, v_member.balance - p_points, v_member.tier, false, false);
 END $$;
 
@@ -359,42 +366,46 @@ CREATE FUNCTION loyalty_refund(p_principal text, p_store_code text, p_request_id
 LANGUAGE plpgsql AS $$
 DECLARE
   v_store_id int := loyalty_store_id(p_store_code);
-  v_request requests := loyalty_claim_request(p_store_code, p_request_id, 'Refund', p_hash);
+  v_member members := loyalty_lock_member(p_member_id);
+  v_request requests := loyalty_find_request(p_store_code, p_request_id, 'Refund', p_hash);
   v_program program;
-  v_member members;
-  v_earn earns;
-  v_refunded bigint;
-  v_taken bigint;
-  v_take bigint;
+  v_earn ledger;
+  v_refunded bigint;     -- by earlier refunds of this earn
+  v_taken bigint;        -- by earlier refunds of this earn
+  v_take bigint;         -- by this refund
   v_balance bigint;
   v_spend bigint;
   v_tier smallint;
   v_lot_id bigint;
   v_txn_id bigint;
 BEGIN
-  IF v_request.request_id IS NOT NULL THEN  -- a retry
+  IF v_request.request_id IS NOT NULL THEN
     RETURN loyalty_replay(v_request);
   END IF;
-  v_member := loyalty_lock_member(p_member_id);
-  SELECT * INTO v_earn FROM earns
-  WHERE member_id = p_member_id
-    AND (txn_id = p_earn_txn_id OR (p_earn_txn_id IS NULL AND order_id = p_order_id));
-  IF NOT FOUND THEN
+  IF p_earn_txn_id IS NOT NULL THEN
+    SELECT * INTO v_earn FROM ledger
+    WHERE txn_id = p_earn_txn_id AND member_id = p_member_id AND kind = 'earn';
+  ELSE
+    SELECT * INTO v_earn FROM ledger
+    WHERE member_id = p_member_id AND order_id = p_order_id AND kind = 'earn';
+  END IF;
+  IF v_earn.txn_id IS NULL THEN
     RAISE 'original purchase not found' USING ERRCODE = 'LY404',
       DETAIL = coalesce(p_earn_txn_id::text, p_order_id);
   END IF;
-  IF p_amount_cents > v_earn.amount_cents - v_earn.refunded_cents THEN
+  SELECT coalesce(sum(amount_cents), 0), coalesce(-sum(points), 0) INTO v_refunded, v_taken
+  FROM ledger WHERE ref_txn_id = v_earn.txn_id AND kind = 'refund';
+  IF p_amount_cents > v_earn.amount_cents - v_refunded THEN
     RAISE 'refund exceeds the remaining amount' USING ERRCODE = 'LY412',
       DETAIL = format('remaining %s cents, requested %s',
-                      v_earn.amount_cents - v_earn.refunded_cents, p_amount_cents);
+                      v_earn.amount_cents - v_refunded, p_amount_cents);
   END IF;
 
   -- What all refunds of this earn take back in total is proportional to what they refunded
   -- in total, rounded down; this refund takes the difference. div() on numeric is exact
   -- integer division, and the product cannot overflow as bigint could.
-  v_refunded := v_earn.refunded_cents + p_amount_cents;
-  v_taken := div(v_earn.points::numeric * v_refunded, v_earn.amount_cents);
-  v_take := v_taken - v_earn.points_taken;
+  v_take := div(v_earn.points::numeric * (v_refunded + p_amount_cents), v_earn.amount_cents)
+            - v_taken;
 
   SELECT * INTO STRICT v_program FROM program;
   v_balance := v_member.balance - v_take;
@@ -410,13 +421,10 @@ BEGIN
   PERFORM loyalty_take_from_lots(p_member_id,
                                  greatest(v_member.balance, 0) - greatest(v_balance, 0),
                                  v_lot_id, NULL);
-  UPDATE earns SET refunded_cents = v_refunded, points_taken = v_taken
-  WHERE txn_id = v_earn.txn_id;
   UPDATE members SET balance = v_balance, lifetime_spend_cents = v_spend, tier = v_tier
   WHERE member_id = p_member_id;
-  UPDATE requests SET member_id = p_member_id, txn_id = v_txn_id,
-                      tier_changed = (v_tier <> v_member.tier)
-  WHERE scope = p_store_code AND request_id = p_request_id;
+  PERFORM loyalty_record_request(p_store_code, p_request_id, 'Refund', p_hash, p_member_id,
+                                 v_txn_id, v_tier <> v_member.tier);
   RETURN (v_txn_id, -v_take, v_balance, v_tier, v_tier <> v_member.tier, false);
 END $$;
 
@@ -427,40 +435,42 @@ CREATE FUNCTION loyalty_cancel_redemption(p_principal text, p_store_code text,
 LANGUAGE plpgsql AS $$
 DECLARE
   v_store_id int := loyalty_store_id(p_store_code);
-  v_request requests := loyalty_claim_request(p_store_code, p_request_id, 'CancelRedemption',
-                                              p_hash);
-  v_member members;
-  v_redemption redemptions;
+  v_member members := loyalty_lock_member(p_member_id);
+  v_request requests := loyalty_find_request(p_store_code, p_request_id, 'CancelRedemption',
+                                             p_hash);
+  v_points bigint;       -- the redemption's, positive
+  v_cancelled_by bigint;
   v_balance bigint;
   v_to_lots bigint;
   v_give bigint;
   v_part record;
   v_txn_id bigint;
 BEGIN
-  IF v_request.request_id IS NOT NULL THEN  -- a retry
+  IF v_request.request_id IS NOT NULL THEN
     RETURN loyalty_replay(v_request);
   END IF;
-  v_member := loyalty_lock_member(p_member_id);
-  SELECT * INTO v_redemption FROM redemptions
-  WHERE txn_id = p_redeem_txn_id AND member_id = p_member_id;
+  SELECT -points INTO v_points FROM ledger
+  WHERE txn_id = p_redeem_txn_id AND member_id = p_member_id AND kind = 'redeem';
   IF NOT FOUND THEN
     RAISE 'redemption not found' USING ERRCODE = 'LY404', DETAIL = p_redeem_txn_id::text;
   END IF;
-  IF v_redemption.cancelled_by IS NOT NULL THEN
+  SELECT txn_id INTO v_cancelled_by FROM ledger
+  WHERE ref_txn_id = p_redeem_txn_id AND kind = 'cancel_redemption';
+  IF FOUND THEN
     RAISE 'redemption already cancelled' USING ERRCODE = 'LY412',
-      DETAIL = format('cancelled by transaction %s', v_redemption.cancelled_by);
+      DETAIL = format('cancelled by transaction %s', v_cancelled_by);
   END IF;
 
-  v_balance := v_member.balance + v_redemption.points;
-  v_txn_id := loyalty_append_ledger(p_member_id, 'cancel_redemption', v_redemption.points, 0,
-                                    v_store_id, p_principal, p_request_id, '', '',
-                                    v_redemption.txn_id, v_balance, v_member.tier);
+  v_balance := v_member.balance + v_points;
+  v_txn_id := loyalty_append_ledger(p_member_id, 'cancel_redemption', v_points, 0, v_store_id,
+                                    p_principal, p_request_id, '', '', p_redeem_txn_id,
+                                    v_balance, v_member.tier);
   -- A negative balance is paid off first; the rest goes back to the lots it came from,
   -- latest expiry first, each with its original expiry date.
   v_to_lots := greatest(v_balance, 0) - greatest(v_member.balance, 0);
   FOR v_part IN
     SELECT rl.lot_id, rl.points FROM redemption_lots rl JOIN lots l USING (lot_id)
-    WHERE rl.redeem_txn_id = v_redemption.txn_id
+    WHERE rl.redeem_txn_id = p_redeem_txn_id
     ORDER BY l.expires_on DESC, l.lot_id DESC
   LOOP
     EXIT WHEN v_to_lots = 0;
@@ -468,9 +478,8 @@ BEGIN
     UPDATE lots SET remaining = remaining + v_give WHERE lot_id = v_part.lot_id;
     v_to_lots := v_to_lots - v_give;
   END LOOP;
-  UPDATE redemptions SET cancelled_by = v_txn_id WHERE txn_id = v_redemption.txn_id;
   UPDATE members SET balance = v_balance WHERE member_id = p_member_id;
-  UPDATE requests SET member_id = p_member_id, txn_id = v_txn_id
-  WHERE scope = p_store_code AND request_id = p_request_id;
-  RETURN (v_txn_id, v_redemption.points, v_balance, v_member.tier, false, false);
+  PERFORM loyalty_record_request(p_store_code, p_request_id, 'CancelRedemption', p_hash,
+                                 p_member_id, v_txn_id, false);
+  RETURN (v_txn_id, v_points, v_balance, v_member.tier, false, false);
 END $$;
