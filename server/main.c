@@ -9,6 +9,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "earn_batch.h"
 #include "handlers.h"
 #include "log.h"
 #include "migrate.h"
@@ -96,6 +97,7 @@ int main(int argc, char **argv)
 
   grpc_init();
   db_pool *pool = db_pool_create(opts.db, opts.pool_size);
+  earn_batch_configure(opts.earn_batch, opts.earn_writers);
   const rpc_service services[] = {points_service, admin_service, health_service};
   rpc_config config = {.listen = opts.listen, .threads = opts.threads};
   int rc = rpc_server_run(&config, pool, services, sizeof services / sizeof services[0]);

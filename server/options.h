@@ -17,6 +17,8 @@ typedef struct options {
   const char *db;           /* libpq conninfo; "" means the PG* environment */
   int pool_size;            /* PostgreSQL connections */
   int threads;              /* completion-queue worker threads */
+  int earn_batch;           /* most earns written in one transaction; 1: no batching */
+  int earn_writers;         /* most earn batches written at once */
   const char *log_level;    /* error | warn | info | debug */
   bool migrate_only;        /* apply migrations and exit */
   const char *init_hq_key;  /* create an HQ key with this name, print its secret, exit */

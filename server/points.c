@@ -3,8 +3,10 @@
  * CancelRedemption, GetBalance, ListTransactions; and the Points service table.
  *
  * Each movement validates its request, then makes one call of its stored function
- * (db/migrations/0002_movements.sql), which is the whole transaction.
+ * (db/migrations/0002_movements.sql), which is the whole transaction. Earn goes through
+ * earn_batch.c, which may write it in one transaction with other members' earns.
  */
+#include "earn_batch.h"
 #include "handlers.h"
 #include "tiers.h"
 #include "validate.h"
@@ -13,12 +15,6 @@
 #include <string.h>
 
 #define POINTS_RESULT_COLUMNS "txn_id, points, balance, tier, tier_changed, replayed"
-
-static const db_statement stmt_earn = {
-  .name = "earn",
-  .sql = "SELECT " POINTS_RESULT_COLUMNS " FROM loyalty_earn($1, $2, $3, $4, $5, $6, $7)",
-  .n_params = 7,
-};
 
 static const db_statement stmt_redeem = {
   .name = "redeem",
@@ -112,11 +108,20 @@ static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *reques
   const char *store;
   if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
     return ctx->status;
-  const char *params[] = {
-    ctx->who.key_id, store, req->request_id, rpc_request_hash(ctx, request),
-    handler_int64(ctx, req->member_id), req->order_id, handler_int64(ctx, req->amount_cents),
+  const char *params[EARN_N_PARAMS] = {
+    [EARN_PRINCIPAL] = ctx->who.key_id,
+    [EARN_STORE_CODE] = store,
+    [EARN_REQUEST_ID] = req->request_id,
+    [EARN_HASH] = rpc_request_hash(ctx, request),
+    [EARN_MEMBER_ID] = handler_int64(ctx, req->member_id),
+    [EARN_ORDER_ID] = req->order_id,
+    [EARN_AMOUNT_CENTS] = handler_int64(ctx, req->amount_cents),
   };
-  return move_points(ctx, &stmt_earn, params, response);
+  Loyalty__V1__PointsResult *result;
+  if (earn_batch_earn(ctx, params, &result) != GRPC_STATUS_OK)
+    return ctx->status;
+  *response = &result->base;
+  return GRPC_STATUS_OK;
 }
 
 static grpc_status_code points_redeem(rpc_ctx *ctx, const ProtobufCMessage *request,

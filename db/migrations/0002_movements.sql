@@ -121,6 +121,24 @@ LANGUAGE sql IMMUTABLE AS $$
   END
 $$;
 
+-- The points an earn of p_amount_cents gives: whole yuan, times points per yuan, times the
+-- multiplier of the tier held before the purchase, times the birthday multiplier in the
+-- member's birthday month; rounded down once, at the end. Integer arithmetic only.
+CREATE FUNCTION loyalty_earn_points(p_amount_cents bigint, p_tier smallint, p_birthday date,
+                                    p_today date, p program) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT (p_amount_cents / 100) * p.points_per_yuan * loyalty_tier_permille(p_tier, p)
+         * CASE WHEN extract(month FROM p_birthday) = extract(month FROM p_today)
+                THEN p.birthday_multiplier ELSE 1 END
+         / 1000
+$$;
+
+-- When a lot earned on p_today expires: the end of the following calendar year.
+CREATE FUNCTION loyalty_lot_expiry(p_today date) RETURNS date
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT make_date(extract(year FROM p_today)::int + 1, 12, 31)
+$$;
+
 -- Appends a ledger row and returns its txn_id.
 CREATE FUNCTION loyalty_append_ledger(p_member_id bigint, p_kind text, p_points bigint,
                                       p_amount_cents bigint, p_store_id int, p_principal text,
@@ -282,7 +300,6 @@ DECLARE
   v_request requests := loyalty_find_request(p_store_code, p_request_id, 'Earn', p_hash);
   v_program program;
   v_today date;
-  v_birthday int := 1;
   v_points bigint;
   v_balance bigint;
   v_spend bigint;
@@ -298,14 +315,8 @@ BEGIN
   END IF;
   SELECT * INTO STRICT v_program FROM program;
   v_today := (now() AT TIME ZONE v_program.time_zone)::date;
-  IF extract(month FROM v_member.birthday) = extract(month FROM v_today) THEN
-    v_birthday := v_program.birthday_multiplier;
-  END IF;
-
-  -- Whole yuan, times points per yuan, times the multiplier of the tier held before this
-  -- purchase, times the birthday multiplier; rounded down once, at the end.
-  v_points := (p_amount_cents / 100) * v_program.points_per_yuan
-              * loyalty_tier_permille(v_member.tier, v_program) * v_birthday / 1000;
+  v_points := loyalty_earn_points(p_amount_cents, v_member.tier, v_member.birthday, v_today,
+                                  v_program);
   v_balance := v_member.balance + v_points;
   v_spend := v_member.lifetime_spend_cents + p_amount_cents;
   v_tier := loyalty_tier_for(v_spend, true, v_program);
@@ -317,8 +328,7 @@ BEGIN
     -- Points first pay off a negative balance; only what is left can be spent or expire.
     INSERT INTO lots (member_id, txn_id, points, remaining, expires_on)
     VALUES (p_member_id, v_txn_id, v_points,
-            least(v_points, greatest(v_balance, 0)),
-            make_date(extract(year FROM v_today)::int + 1, 12, 31));
+            least(v_points, greatest(v_balance, 0)), loyalty_lot_expiry(v_today));
   END IF;
   UPDATE members SET balance = v_balance, lifetime_spend_cents = v_spend, tier = v_tier,
                      first_purchase_at = coalesce(first_purchase_at, now())
@@ -326,6 +336,81 @@ BEGIN
   PERFORM loyalty_record_request(p_store_code, p_request_id, 'Earn', p_hash, p_member_id,
                                  v_txn_id, v_tier <> v_member.tier);
   RETURN (v_txn_id, v_points, v_balance, v_tier, v_tier <> v_member.tier, false);
+END $$;
+
+-- Earns of distinct members in one transaction: loyaltyd's group commit under load (one
+-- round trip and one commit for many earns). It takes only the plain case: every member
+-- exists once, every store exists, no request is a retry and no order has earned before.
+-- Otherwise it raises LY300 before writing anything (and a race it could not see, such as
+-- a concurrent copy of a request, fails the whole batch on a unique index); loyaltyd then
+-- makes each earn alone through loyalty_earn, which knows every case. Same rules as
+-- loyalty_earn: same formula functions, same rows. Returns one result per earn, in order.
+CREATE FUNCTION loyalty_earn_batch(p_principal text[], p_store_code text[], p_request_id text[],
+                                   p_hash bytea[], p_member_id bigint[], p_order_id text[],
+                                   p_amount_cents bigint[]) RETURNS SETOF points_result
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_program program;
+  v_today date;
+BEGIN
+  SELECT * INTO STRICT v_program FROM program;
+  v_today := (now() AT TIME ZONE v_program.time_zone)::date;
+  -- In member_id order, as every batch does, so that batches never deadlock.
+  PERFORM 1 FROM members WHERE member_id = ANY (p_member_id) ORDER BY member_id FOR UPDATE;
+  IF (SELECT count(*) FROM members WHERE member_id = ANY (p_member_id))
+       <> cardinality(p_member_id)
+     OR EXISTS (SELECT 1 FROM unnest(p_store_code, p_request_id) AS q(scope, request_id)
+                JOIN requests r USING (scope, request_id))
+     OR EXISTS (SELECT 1 FROM unnest(p_member_id, p_order_id) AS q(member_id, order_id)
+                JOIN ledger l ON l.member_id = q.member_id AND l.order_id = q.order_id
+                              AND l.kind = 'earn')
+     OR EXISTS (SELECT 1 FROM unnest(p_store_code) AS q(store_code)
+                WHERE q.store_code <> ''
+                  AND NOT EXISTS (SELECT 1 FROM stores s WHERE s.store_code = q.store_code))
+  THEN
+    RAISE 'batch needs the one-by-one path' USING ERRCODE = 'LY300';
+  END IF;
+
+  RETURN QUERY
+  WITH input AS (
+    SELECT * FROM unnest(p_principal, p_store_code, p_request_id, p_hash, p_member_id,
+                         p_order_id, p_amount_cents)
+      WITH ORDINALITY AS i(principal, store_code, request_id, hash, member_id, order_id,
+                           amount_cents, n)
+  ), earned AS (
+    SELECT i.*, s.store_id, m.tier AS old_tier, m.balance AS old_balance,
+           m.lifetime_spend_cents + i.amount_cents AS spend,
+           loyalty_earn_points(i.amount_cents, m.tier, m.birthday, v_today, v_program) AS points
+    FROM input i JOIN members m USING (member_id)
+    LEFT JOIN stores s ON s.store_code = i.store_code
+  ), outcome AS (
+    SELECT e.*, e.old_balance + e.points AS balance,
+           loyalty_tier_for(e.spend, true, v_program) AS tier
+    FROM earned e
+  ), ledger_rows AS (
+    INSERT INTO ledger (member_id, kind, points, amount_cents, store_id, principal, request_id,
+                        order_id, balance_after, tier_after)
+    SELECT member_id, 'earn', points, amount_cents, store_id, principal, request_id, order_id,
+           balance, tier
+    FROM outcome ORDER BY n
+    RETURNING txn_id, member_id
+  ), lot_rows AS (
+    INSERT INTO lots (member_id, txn_id, points, remaining, expires_on)
+    SELECT o.member_id, l.txn_id, o.points, least(o.points, greatest(o.balance, 0)),
+           loyalty_lot_expiry(v_today)
+    FROM outcome o JOIN ledger_rows l USING (member_id) WHERE o.points > 0
+  ), member_rows AS (
+    UPDATE members m SET balance = o.balance, lifetime_spend_cents = o.spend, tier = o.tier,
+                         first_purchase_at = coalesce(m.first_purchase_at, now())
+    FROM outcome o WHERE m.member_id = o.member_id
+  ), request_rows AS (
+    INSERT INTO requests (scope, request_id, method, request_hash, member_id, txn_id,
+                          tier_changed)
+    SELECT o.store_code, o.request_id, 'Earn', o.hash, o.member_id, l.txn_id, o.tier <> o.old_tier
+    FROM outcome o JOIN ledger_rows l USING (member_id)
+  )
+  SELECT l.txn_id, o.points, o.balance, o.tier, o.tier <> o.old_tier, false
+  FROM outcome o JOIN ledger_rows l USING (member_id) ORDER BY o.n;
 END $$;
 
 -- Redeem: spends the lots expiring first; never overdraws.

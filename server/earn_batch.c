@@ -1,0 +1,179 @@
+/*
+ * earn_batch.c - group commit for Earn (see earn_batch.h).
+ *
+ * Memory: a job lives on its caller's stack; a writer fills in the caller's result and
+ * status through job->ctx, whose arena only the writer touches until job->done is set
+ * (under the lock, which orders those writes before the caller reads them).
+ */
+#include "earn_batch.h"
+#include "handlers.h"
+#include "log.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EARN_BATCH_HARD_MAX 64
+
+typedef struct earn_job {
+  rpc_ctx *ctx;
+  const char *const *params;
+  Loyalty__V1__PointsResult *result;
+  grpc_status_code status;
+  bool done;
+  struct earn_job *next;
+} earn_job;
+
+static const db_statement stmt_earn = {
+  .name = "earn",
+  .sql = "SELECT txn_id, points, balance, tier, tier_changed, replayed"
+         " FROM loyalty_earn($1, $2, $3, $4, $5, $6, $7)",
+  .n_params = EARN_N_PARAMS,
+};
+
+static const db_statement stmt_earn_batch = {
+  .name = "earn_batch",
+  .sql = "SELECT txn_id, points, balance, tier, tier_changed, replayed"
+         " FROM loyalty_earn_batch($1, $2, $3, $4, $5, $6, $7)",
+  .n_params = EARN_N_PARAMS,
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+static earn_job *queue_head, *queue_tail;
+static int writers;
+static int max_size = 32;
+static int max_writers = 2;
+
+void earn_batch_configure(int size, int n_writers)
+{
+  max_size = size < 1 ? 1 : size > EARN_BATCH_HARD_MAX ? EARN_BATCH_HARD_MAX : size;
+  max_writers = n_writers < 1 ? 1 : n_writers;
+}
+
+/* Takes up to max_size queued jobs of distinct members off the queue (lock held). */
+static int take_batch(earn_job **batch)
+{
+  int n = 0;
+  earn_job **link = &queue_head;
+  queue_tail = NULL;
+  while (*link != NULL) {
+    earn_job *job = *link;
+    bool duplicate = false;
+    for (int i = 0; i < n && !duplicate; i++)
+      duplicate = strcmp(batch[i]->params[EARN_MEMBER_ID], job->params[EARN_MEMBER_ID]) == 0;
+    if (n < max_size && !duplicate) {
+      batch[n++] = job;
+      *link = job->next; /* unlink */
+    } else {
+      queue_tail = job;
+      link = &job->next;
+    }
+  }
+  return n;
+}
+
+static void result_from_row(earn_job *job, const PGresult *r, int row)
+{
+  Loyalty__V1__PointsResult *result = arena_alloc(job->ctx->arena, sizeof *result);
+  loyalty__v1__points_result__init(result);
+  result->transaction_id = handler_get_int64(r, row, 0);
+  result->points = handler_get_int64(r, row, 1);
+  result->balance = handler_get_int64(r, row, 2);
+  result->tier = (Loyalty__V1__Tier)handler_get_int64(r, row, 3);
+  result->tier_changed = handler_get_bool(r, row, 4);
+  result->replayed = handler_get_bool(r, row, 5);
+  job->result = result;
+  job->status = GRPC_STATUS_OK;
+}
+
+/* Makes one earn alone: the answer for every case. */
+static void write_one(db_conn *db, earn_job *job)
+{
+  db_error err;
+  PGresult *r = db_exec(db, &stmt_earn, job->params, &err);
+  if (r == NULL) {
+    job->status = rpc_fail_db(job->ctx, &err);
+    return;
+  }
+  result_from_row(job, r, 0);
+  PQclear(r);
+}
+
+/* The batch's parameters: one text[] or bytea[] literal per loyalty_earn parameter. */
+static void batch_params(rpc_ctx *ctx, earn_job **batch, int n, const char *out[EARN_N_PARAMS])
+{
+  char *column[EARN_BATCH_HARD_MAX];
+  for (int p = 0; p < EARN_N_PARAMS; p++) {
+    for (int i = 0; i < n; i++)
+      column[i] = (char *)batch[i]->params[p];
+    out[p] = handler_text_array(ctx, column, (size_t)n);
+  }
+}
+
+/* Writes the batch on the writer's connection; every job ends with its answer. */
+static void write_batch(rpc_ctx *writer, earn_job **batch, int n)
+{
+  db_conn *db = rpc_db(writer);
+  if (db == NULL) {
+    for (int i = 0; i < n; i++)
+      batch[i]->status = rpc_fail(batch[i]->ctx, writer->status, "%s", writer->message);
+    return;
+  }
+  if (n > 1) {
+    const char *params[EARN_N_PARAMS];
+    batch_params(writer, batch, n, params);
+    db_error err;
+    PGresult *r = db_exec(db, &stmt_earn_batch, params, &err);
+    if (r != NULL && PQntuples(r) == n) {
+      for (int i = 0; i < n; i++)
+        result_from_row(batch[i], r, i);
+      PQclear(r);
+      return;
+    }
+    PQclear(r);
+    if (err.kind == DB_UNAVAILABLE) {
+      /* Nothing of the batch is known written; each caller may retry its request_id. */
+      for (int i = 0; i < n; i++)
+        batch[i]->status = rpc_fail_db(batch[i]->ctx, &err);
+      return;
+    }
+    if (strcmp(err.sqlstate, "LY300") != 0)
+      log_debug("earn batch of %d failed (%s %s): one by one", n, err.sqlstate, err.message);
+  }
+  for (int i = 0; i < n; i++)
+    write_one(db, batch[i]);
+}
+
+grpc_status_code earn_batch_earn(rpc_ctx *ctx, const char *const params[EARN_N_PARAMS],
+                                 Loyalty__V1__PointsResult **result)
+{
+  earn_job self = {.ctx = ctx, .params = params};
+  earn_job *batch[EARN_BATCH_HARD_MAX];
+
+  pthread_mutex_lock(&lock);
+  if (queue_tail != NULL)
+    queue_tail->next = &self;
+  else
+    queue_head = &self;
+  queue_tail = &self;
+  while (!self.done) {
+    if (writers < max_writers && queue_head != NULL) {
+      int n = take_batch(batch);
+      writers++;
+      pthread_mutex_unlock(&lock);
+      write_batch(ctx, batch, n);
+      pthread_mutex_lock(&lock);
+      writers--;
+      for (int i = 0; i < n; i++)
+        batch[i]->done = true;
+      pthread_cond_broadcast(&changed);
+    } else {
+      pthread_cond_wait(&changed, &lock);
+    }
+  }
+  pthread_mutex_unlock(&lock);
+  *result = self.result;
+  return self.status;
+}
