@@ -37,11 +37,6 @@ static const db_statement stmt_revoke_key = {
   .n_params = 1,
 };
 
-static grpc_status_code invalid(rpc_ctx *ctx, const char *why)
-{
-  return rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", why);
-}
-
 static Loyalty__V1__Store *store_from_row(rpc_ctx *ctx, const PGresult *r, int row)
 {
   Loyalty__V1__Store *s = arena_alloc(ctx->arena, sizeof *s);
@@ -67,7 +62,7 @@ static grpc_status_code admin_create_store(rpc_ctx *ctx, const ProtobufCMessage 
   if (bad == NULL && !validate_text(req->region, 64))
     bad = "region must be at most 64 bytes of UTF-8 text";
   if (bad != NULL)
-    return invalid(ctx, bad);
+    return handler_invalid(ctx, bad);
   const char *params[] = {req->store_code, req->name, handler_int64(ctx, req->channel),
                           req->region};
   db_error err;
@@ -109,7 +104,7 @@ static grpc_status_code admin_issue_store_key(rpc_ctx *ctx, const ProtobufCMessa
       (const Loyalty__V1__IssueStoreKeyRequest *)request;
   const char *bad = validate_store_code(req->store_code);
   if (bad != NULL)
-    return invalid(ctx, bad);
+    return handler_invalid(ctx, bad);
   char key_id[AUTH_KEY_ID_SIZE], secret[AUTH_SECRET_SIZE], hash[AUTH_HASH_HEX_SIZE];
   if (auth_new_key(key_id, secret) != 0)
     return rpc_fail(ctx, GRPC_STATUS_INTERNAL, "random source failed");
@@ -136,7 +131,7 @@ static grpc_status_code admin_revoke_key(rpc_ctx *ctx, const ProtobufCMessage *r
 {
   const Loyalty__V1__RevokeKeyRequest *req = (const Loyalty__V1__RevokeKeyRequest *)request;
   if (req->key_id[0] == '\0' || strlen(req->key_id) >= AUTH_KEY_ID_SIZE)
-    return invalid(ctx, "key_id is required");
+    return handler_invalid(ctx, "key_id is required");
   const char *params[] = {req->key_id};
   PGresult *r = handler_query(ctx, &stmt_revoke_key, params);
   if (r == NULL)

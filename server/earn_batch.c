@@ -27,14 +27,13 @@ typedef struct earn_job {
 
 static const db_statement stmt_earn = {
   .name = "earn",
-  .sql = "SELECT txn_id, points, balance, tier, tier_changed, replayed"
-         " FROM loyalty_earn($1, $2, $3, $4, $5, $6, $7)",
+  .sql = "SELECT " POINTS_RESULT_COLUMNS " FROM loyalty_earn($1, $2, $3, $4, $5, $6, $7)",
   .n_params = EARN_N_PARAMS,
 };
 
 static const db_statement stmt_earn_batch = {
   .name = "earn_batch",
-  .sql = "SELECT txn_id, points, balance, tier, tier_changed, replayed"
+  .sql = "SELECT " POINTS_RESULT_COLUMNS
          " FROM loyalty_earn_batch($1, $2, $3, $4, $5, $6, $7)",
   .n_params = EARN_N_PARAMS,
 };
@@ -76,15 +75,7 @@ static int take_batch(earn_job **batch)
 
 static void result_from_row(earn_job *job, const PGresult *r, int row)
 {
-  Loyalty__V1__PointsResult *result = arena_alloc(job->ctx->arena, sizeof *result);
-  loyalty__v1__points_result__init(result);
-  result->transaction_id = handler_get_int64(r, row, 0);
-  result->points = handler_get_int64(r, row, 1);
-  result->balance = handler_get_int64(r, row, 2);
-  result->tier = (Loyalty__V1__Tier)handler_get_int64(r, row, 3);
-  result->tier_changed = handler_get_bool(r, row, 4);
-  result->replayed = handler_get_bool(r, row, 5);
-  job->result = result;
+  job->result = handler_points_result(job->ctx, r, row);
   job->status = GRPC_STATUS_OK;
 }
 

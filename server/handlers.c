@@ -20,9 +20,14 @@ grpc_status_code handler_acting_store(rpc_ctx *ctx, const char *requested, const
   }
   const char *bad = requested[0] != '\0' ? validate_store_code(requested) : NULL;
   if (bad != NULL)
-    return rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", bad);
+    return handler_invalid(ctx, bad);
   *code = requested;
   return GRPC_STATUS_OK;
+}
+
+grpc_status_code handler_invalid(rpc_ctx *ctx, const char *why)
+{
+  return rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", why);
 }
 
 const char *handler_int64(rpc_ctx *ctx, int64_t v)
@@ -78,6 +83,19 @@ bool handler_get_bool(const PGresult *r, int row, int column)
 char *handler_get_text(rpc_ctx *ctx, const PGresult *r, int row, int column)
 {
   return arena_strdup(ctx->arena, PQgetvalue(r, row, column));
+}
+
+Loyalty__V1__PointsResult *handler_points_result(rpc_ctx *ctx, const PGresult *r, int row)
+{
+  Loyalty__V1__PointsResult *result = arena_alloc(ctx->arena, sizeof *result);
+  loyalty__v1__points_result__init(result);
+  result->transaction_id = handler_get_int64(r, row, 0);
+  result->points = handler_get_int64(r, row, 1);
+  result->balance = handler_get_int64(r, row, 2);
+  result->tier = (Loyalty__V1__Tier)handler_get_int64(r, row, 3);
+  result->tier_changed = handler_get_bool(r, row, 4);
+  result->replayed = handler_get_bool(r, row, 5);
+  return result;
 }
 
 /* One row per identity (or one row with NULL identity columns). */

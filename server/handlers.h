@@ -41,6 +41,9 @@ grpc_status_code members_link_identity(rpc_ctx *ctx, const ProtobufCMessage *req
  */
 grpc_status_code handler_acting_store(rpc_ctx *ctx, const char *requested, const char **code);
 
+/* INVALID_ARGUMENT with why (a validate_* message). */
+grpc_status_code handler_invalid(rpc_ctx *ctx, const char *why);
+
 /* Decimal text of v, in the arena. */
 const char *handler_int64(rpc_ctx *ctx, int64_t v);
 
@@ -54,6 +57,10 @@ int64_t handler_get_int64(const PGresult *r, int row, int column);
 bool handler_get_bool(const PGresult *r, int row, int column);
 /* The value copied into the arena (protobuf-c fields must outlive the PGresult). */
 char *handler_get_text(rpc_ctx *ctx, const PGresult *r, int row, int column);
+
+/* The PointsResult in row of r, whose columns are POINTS_RESULT_COLUMNS; in ctx's arena. */
+#define POINTS_RESULT_COLUMNS "txn_id, points, balance, tier, tier_changed, replayed"
+Loyalty__V1__PointsResult *handler_points_result(rpc_ctx *ctx, const PGresult *r, int row);
 
 /* The Member that statement (one of members.c's) finds with values; NOT_FOUND if none. */
 grpc_status_code handler_member_by(rpc_ctx *ctx, const db_statement *statement,

@@ -18,11 +18,6 @@ static const db_statement stmt_link_identity = {
   .n_params = 7,
 };
 
-static grpc_status_code invalid(rpc_ctx *ctx, const char *why)
-{
-  return rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", why);
-}
-
 grpc_status_code members_enroll(rpc_ctx *ctx, const ProtobufCMessage *request,
                                 ProtobufCMessage **response)
 {
@@ -47,7 +42,7 @@ grpc_status_code members_enroll(rpc_ctx *ctx, const ProtobufCMessage *request,
     values[i] = id->value;
   }
   if (bad != NULL)
-    return invalid(ctx, bad);
+    return handler_invalid(ctx, bad);
   const char *store;
   if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
     return ctx->status;
@@ -80,19 +75,19 @@ grpc_status_code members_get(rpc_ctx *ctx, const ProtobufCMessage *request,
   case LOYALTY__V1__GET_MEMBER_REQUEST__KEY_PHONE: {
     const char *bad = validate_phone(req->phone);
     if (bad != NULL)
-      return invalid(ctx, bad);
+      return handler_invalid(ctx, bad);
     const char *params[] = {req->phone};
     return handler_member_by(ctx, &stmt_member_by_phone, params, member);
   }
   case LOYALTY__V1__GET_MEMBER_REQUEST__KEY_IDENTITY: {
     const char *bad = validate_identity(req->identity->kind, req->identity->value);
     if (bad != NULL)
-      return invalid(ctx, bad);
+      return handler_invalid(ctx, bad);
     const char *params[] = {req->identity->kind, req->identity->value};
     return handler_member_by(ctx, &stmt_member_by_identity, params, member);
   }
   default:
-    return invalid(ctx, "one of member_id, phone or identity is required");
+    return handler_invalid(ctx, "one of member_id, phone or identity is required");
   }
 }
 
@@ -106,7 +101,7 @@ grpc_status_code members_link_identity(rpc_ctx *ctx, const ProtobufCMessage *req
   if (bad == NULL)
     bad = validate_identity(req->identity->kind, req->identity->value);
   if (bad != NULL)
-    return invalid(ctx, bad);
+    return handler_invalid(ctx, bad);
   const char *store;
   if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
     return ctx->status;

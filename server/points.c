@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define POINTS_RESULT_COLUMNS "txn_id, points, balance, tier, tier_changed, replayed"
-
 static const db_statement stmt_redeem = {
   .name = "redeem",
   .sql = "SELECT " POINTS_RESULT_COLUMNS " FROM loyalty_redeem($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -69,11 +67,6 @@ static const db_statement stmt_member_exists = {
 #define PAGE_SIZE_DEFAULT 50
 #define PAGE_SIZE_MAX 500
 
-static grpc_status_code invalid(rpc_ctx *ctx, const char *why)
-{
-  return rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", why);
-}
-
 /* Runs a movement's statement; its one row becomes the PointsResult. */
 static grpc_status_code move_points(rpc_ctx *ctx, const db_statement *statement,
                                     const char *const *params, ProtobufCMessage **response)
@@ -81,14 +74,7 @@ static grpc_status_code move_points(rpc_ctx *ctx, const db_statement *statement,
   PGresult *r = handler_query(ctx, statement, params);
   if (r == NULL)
     return ctx->status;
-  Loyalty__V1__PointsResult *result = arena_alloc(ctx->arena, sizeof *result);
-  loyalty__v1__points_result__init(result);
-  result->transaction_id = handler_get_int64(r, 0, 0);
-  result->points = handler_get_int64(r, 0, 1);
-  result->balance = handler_get_int64(r, 0, 2);
-  result->tier = (Loyalty__V1__Tier)handler_get_int64(r, 0, 3);
-  result->tier_changed = handler_get_bool(r, 0, 4);
-  result->replayed = handler_get_bool(r, 0, 5);
+  Loyalty__V1__PointsResult *result = handler_points_result(ctx, r, 0);
   PQclear(r);
   *response = &result->base;
   return GRPC_STATUS_OK;
@@ -104,7 +90,7 @@ static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *reques
   if (bad == NULL)
     bad = validate_amount_cents(req->amount_cents);
   if (bad != NULL)
-    return invalid(ctx, bad);
+    return handler_invalid(ctx, bad);
   const char *store;
   if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
     return ctx->status;
@@ -136,7 +122,7 @@ static grpc_status_code points_redeem(rpc_ctx *ctx, const ProtobufCMessage *requ
   if (bad == NULL)
     bad = validate_reason(req->reason);
   if (bad != NULL)
-    return invalid(ctx, bad);
+    return handler_invalid(ctx, bad);
   const char *store;
   if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
     return ctx->status;
@@ -160,7 +146,7 @@ static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *requ
   if (bad == NULL && req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL__NOT_SET)
     bad = "the original purchase is required: transaction_id or order_id";
   if (bad != NULL)
-    return invalid(ctx, bad);
+    return handler_invalid(ctx, bad);
   const char *store;
   if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
     return ctx->status;
@@ -184,7 +170,7 @@ static grpc_status_code points_cancel_redemption(rpc_ctx *ctx, const ProtobufCMe
   if (bad == NULL && req->redemption_id <= 0)
     bad = "redemption_id is required";
   if (bad != NULL)
-    return invalid(ctx, bad);
+    return handler_invalid(ctx, bad);
   const char *store;
   if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
     return ctx->status;
@@ -261,9 +247,9 @@ static grpc_status_code points_list_transactions(rpc_ctx *ctx, const ProtobufCMe
       (const Loyalty__V1__ListTransactionsRequest *)request;
   int64_t before;
   if (req->page_size < 0 || req->page_size > PAGE_SIZE_MAX)
-    return invalid(ctx, "page_size must be from 0 (default 50) to 500");
+    return handler_invalid(ctx, "page_size must be from 0 (default 50) to 500");
   if (parse_page_token(req->page_token, &before) != 0)
-    return invalid(ctx, "page_token is not one this server gave");
+    return handler_invalid(ctx, "page_token is not one this server gave");
   int page_size = req->page_size ? req->page_size : PAGE_SIZE_DEFAULT;
   const char *member_id = handler_int64(ctx, req->member_id);
   /* One more row than the page says whether there is a next page. */
