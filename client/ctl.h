@@ -1,0 +1,72 @@
+/*
+ * ctl.h - loyaltyctl's pieces: the command table, argument access and output.
+ *
+ * INTERFACE ROUTINES
+ *   ctl_commands / ctl_n_commands   the command table (ctl_commands.c)
+ *   ctl_arg_*                       options and positional arguments of one command
+ *   ctl_print                       a response, as text tables or JSON (ctl_output.c)
+ *   ctl_parse_yuan                  "199.90" -> 19990 cents, exactly
+ *
+ * Exit codes: 0 success, 1 the server answered with an error (or could not be reached),
+ * 2 a usage error.
+ */
+#ifndef LOYALTY_CTL_H
+#define LOYALTY_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "loyalty_client.h"
+
+#define CTL_EXIT_OK 0
+#define CTL_EXIT_RPC 1
+#define CTL_EXIT_USAGE 2
+#define CTL_MAX_ARGS 32
+
+/* The arguments after the command words: positionals and --options. */
+typedef struct ctl_args {
+  const char *positional[CTL_MAX_ARGS];
+  int n_positional;
+  const char *option_name[CTL_MAX_ARGS];  /* without "--" */
+  const char *option_value[CTL_MAX_ARGS]; /* NULL for a flag */
+  int n_options;
+} ctl_args;
+
+typedef struct ctl_env {
+  lc_conn *conn;
+  bool json;
+  int timeout_ms;
+} ctl_env;
+
+typedef struct ctl_command {
+  const char *group;   /* "points" */
+  const char *name;    /* "earn" */
+  const char *usage;   /* "MEMBER_ID AMOUNT --order ORDER_ID" */
+  const char *help;    /* one line */
+  const char *const *flags; /* options without a value, NULL-terminated (or NULL) */
+  int (*run)(ctl_env *env, const ctl_args *args);
+} ctl_command;
+
+extern const ctl_command ctl_commands[];
+extern const int ctl_n_commands;
+
+/* The value of --name (the last one given), or NULL. */
+const char *ctl_arg(const ctl_args *args, const char *name);
+bool ctl_flag(const ctl_args *args, const char *name);
+
+/* Prints "loyaltyctl: " + message to stderr and returns CTL_EXIT_USAGE. */
+int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses a decimal integer (all of s); false if it is not one. */
+bool ctl_parse_int64(const char *s, int64_t *out);
+/* Parses yuan with at most two decimals ("12", "199.9", "199.90") into cents. */
+bool ctl_parse_yuan(const char *s, int64_t *cents);
+
+/* Calls method and prints the response; returns the exit code. */
+int ctl_call_and_print(ctl_env *env, const char *method, const ProtobufCMessage *request,
+                       const ProtobufCMessageDescriptor *response_type);
+
+/* Prints a message: JSON (one object) or text (fields, and tables for repeated messages). */
+void ctl_print(const ProtobufCMessage *message, bool json);
+
+#endif

@@ -1,0 +1,472 @@
+/*
+ * ctl_commands.c - loyaltyctl's commands: each parses its arguments into a request, makes
+ * one call (history --all: as many as there are pages) and prints the answer.
+ */
+#include "ctl.h"
+
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grpc/health/v1/health.pb-c.h"
+#include "loyalty/v1/admin.pb-c.h"
+#include "loyalty/v1/points.pb-c.h"
+
+#define POINTS(m) "/loyalty.v1.Points/" m
+#define ADMIN(m) "/loyalty.v1.Admin/" m
+
+int ctl_usage_error(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("loyaltyctl: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputs(" (see --help)\n", stderr);
+  va_end(ap);
+  return CTL_EXIT_USAGE;
+}
+
+const char *ctl_arg(const ctl_args *args, const char *name)
+{
+  const char *value = NULL;
+  for (int i = 0; i < args->n_options; i++) {
+    if (strcmp(args->option_name[i], name) == 0)
+      value = args->option_value[i];
+  }
+  return value;
+}
+
+bool ctl_flag(const ctl_args *args, const char *name)
+{
+  for (int i = 0; i < args->n_options; i++) {
+    if (strcmp(args->option_name[i], name) == 0)
+      return true;
+  }
+  return false;
+}
+
+bool ctl_parse_int64(const char *s, int64_t *out)
+{
+  char *end;
+  if (s == NULL || *s == '\0')
+    return false;
+  long long v = strtoll(s, &end, 10);
+  if (*end != '\0')
+    return false;
+  *out = v;
+  return true;
+}
+
+bool ctl_parse_yuan(const char *s, int64_t *cents)
+{
+  int64_t whole = 0, fraction = 0;
+  int digits = 0, decimals = -1;
+  for (const char *p = s; *p; p++) {
+    if (*p == '.' && decimals < 0 && digits > 0) {
+      decimals = 0;
+    } else if (*p >= '0' && *p <= '9') {
+      if (decimals >= 0) {
+        if (++decimals > 2)
+          return false;
+        fraction = fraction * 10 + (*p - '0');
+      } else {
+        if (++digits > 12) /* 100 billion yuan: beyond any purchase */
+          return false;
+        whole = whole * 10 + (*p - '0');
+      }
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0 || decimals == 0)
+    return false;
+  if (decimals == 1)
+    fraction *= 10;
+  *cents = whole * 100 + fraction;
+  return true;
+}
+
+int ctl_call_and_print(ctl_env *env, const char *method, const ProtobufCMessage *request,
+                       const ProtobufCMessageDescriptor *response_type)
+{
+  ProtobufCMessage *response;
+  char *message;
+  grpc_status_code status =
+      lc_call(env->conn, method, request, response_type, &response, &message, env->timeout_ms);
+  if (status != GRPC_STATUS_OK) {
+    fprintf(stderr, "error: %s: %s\n", lc_status_name(status), message);
+    free(message);
+    return CTL_EXIT_RPC;
+  }
+  ctl_print(response, env->json);
+  protobuf_c_message_free_unpacked(response, NULL);
+  return CTL_EXIT_OK;
+}
+
+/* --request-id, or a fresh random one, said on stderr so that a failed call can be retried
+ * with it. Returns a static buffer. */
+static const char *request_id(const ctl_args *args)
+{
+  static char generated[40];
+  const char *given = ctl_arg(args, "request-id");
+  if (given != NULL)
+    return given;
+  unsigned char raw[8];
+  if (RAND_bytes(raw, sizeof raw) != 1) {
+    fputs("loyaltyctl: no random source for a request id; give --request-id\n", stderr);
+    exit(CTL_EXIT_USAGE);
+  }
+  strcpy(generated, "ctl-");
+  for (size_t i = 0; i < sizeof raw; i++)
+    snprintf(generated + 4 + 2 * i, 3, "%02x", raw[i]);
+  fprintf(stderr, "request_id %s\n", generated);
+  return generated;
+}
+
+static const char *store(const ctl_args *args)
+{
+  const char *s = ctl_arg(args, "store");
+  return s ? s : "";
+}
+
+/* "kind:value" into an Identity (pointing into s). */
+static bool parse_identity(const char *s, Loyalty__V1__Identity *id)
+{
+  const char *colon = s ? strchr(s, ':') : NULL;
+  if (colon == NULL || colon == s)
+    return false;
+  size_t n = (size_t)(colon - s);
+  char *kind = malloc(n + 1); /* lives until exit: loyaltyctl makes one call */
+  if (kind == NULL)
+    return false;
+  memcpy(kind, s, n);
+  kind[n] = '\0';
+  loyalty__v1__identity__init(id);
+  id->kind = kind;
+  id->value = (char *)colon + 1;
+  return true;
+}
+
+static bool positional_id(const ctl_args *args, int i, const char *what, int64_t *out)
+{
+  if (i >= args->n_positional || !ctl_parse_int64(args->positional[i], out) || *out <= 0) {
+    ctl_usage_error("%s must be a positive number", what);
+    return false;
+  }
+  return true;
+}
+
+static bool positional_yuan(const ctl_args *args, int i, int64_t *cents)
+{
+  if (i >= args->n_positional || !ctl_parse_yuan(args->positional[i], cents) || *cents <= 0) {
+    ctl_usage_error("AMOUNT must be yuan with at most two decimals, like 199.90");
+    return false;
+  }
+  return true;
+}
+
+/* --- stores and keys ------------------------------------------------------------------- */
+
+static const struct {
+  const char *name;
+  Loyalty__V1__Channel channel;
+} channels[] = {
+  {"pos", LOYALTY__V1__CHANNEL__CHANNEL_POS},
+  {"tmall", LOYALTY__V1__CHANNEL__CHANNEL_TMALL},
+  {"jd", LOYALTY__V1__CHANNEL__CHANNEL_JD},
+  {"wechat", LOYALTY__V1__CHANNEL__CHANNEL_WECHAT_MINI},
+  {"web", LOYALTY__V1__CHANNEL__CHANNEL_WEB},
+  {"other", LOYALTY__V1__CHANNEL__CHANNEL_OTHER},
+};
+
+static int store_add(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__CreateStoreRequest req = LOYALTY__V1__CREATE_STORE_REQUEST__INIT;
+  const char *channel = ctl_arg(args, "channel");
+  if (args->n_positional != 1 || ctl_arg(args, "name") == NULL || channel == NULL)
+    return ctl_usage_error("usage: store add CODE --name NAME --channel CHANNEL");
+  req.store_code = (char *)args->positional[0];
+  req.name = (char *)ctl_arg(args, "name");
+  req.region = (char *)(ctl_arg(args, "region") ? ctl_arg(args, "region") : "");
+  for (size_t i = 0; i < sizeof channels / sizeof channels[0]; i++) {
+    if (strcmp(channel, channels[i].name) == 0)
+      req.channel = channels[i].channel;
+  }
+  if (req.channel == LOYALTY__V1__CHANNEL__CHANNEL_UNSPECIFIED)
+    return ctl_usage_error("--channel must be pos, tmall, jd, wechat, web or other");
+  return ctl_call_and_print(env, ADMIN("CreateStore"), &req.base,
+                            &loyalty__v1__store__descriptor);
+}
+
+static int store_list(ctl_env *env, const ctl_args *args)
+{
+  (void)args;
+  Loyalty__V1__ListStoresRequest req = LOYALTY__V1__LIST_STORES_REQUEST__INIT;
+  return ctl_call_and_print(env, ADMIN("ListStores"), &req.base,
+                            &loyalty__v1__list_stores_response__descriptor);
+}
+
+static int key_issue(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__IssueStoreKeyRequest req = LOYALTY__V1__ISSUE_STORE_KEY_REQUEST__INIT;
+  if (args->n_positional != 1)
+    return ctl_usage_error("usage: key issue STORE_CODE");
+  req.store_code = (char *)args->positional[0];
+  if (!env->json)
+    fputs("the secret is shown once: keep it now\n", stderr);
+  return ctl_call_and_print(env, ADMIN("IssueStoreKey"), &req.base,
+                            &loyalty__v1__issued_key__descriptor);
+}
+
+static int key_revoke(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__RevokeKeyRequest req = LOYALTY__V1__REVOKE_KEY_REQUEST__INIT;
+  if (args->n_positional != 1)
+    return ctl_usage_error("usage: key revoke KEY_ID");
+  req.key_id = (char *)args->positional[0];
+  return ctl_call_and_print(env, ADMIN("RevokeKey"), &req.base,
+                            &loyalty__v1__revoke_key_response__descriptor);
+}
+
+/* --- members ---------------------------------------------------------------------------- */
+
+static int member_enroll(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__EnrollMemberRequest req = LOYALTY__V1__ENROLL_MEMBER_REQUEST__INIT;
+  Loyalty__V1__Identity ids[CTL_MAX_ARGS];
+  Loyalty__V1__Identity *id_ptrs[CTL_MAX_ARGS];
+  if (args->n_positional != 0)
+    return ctl_usage_error("usage: member enroll --phone PHONE [--name NAME] ...");
+  for (int i = 0; i < args->n_options; i++) {
+    if (strcmp(args->option_name[i], "identity") != 0)
+      continue;
+    if (!parse_identity(args->option_value[i], &ids[req.n_identities]))
+      return ctl_usage_error("--identity must be kind:value, like wechat_openid:o123");
+    id_ptrs[req.n_identities] = &ids[req.n_identities];
+    req.n_identities++;
+  }
+  req.identities = id_ptrs;
+  req.phone = (char *)(ctl_arg(args, "phone") ? ctl_arg(args, "phone") : "");
+  req.name = (char *)(ctl_arg(args, "name") ? ctl_arg(args, "name") : "");
+  req.birthday = (char *)(ctl_arg(args, "birthday") ? ctl_arg(args, "birthday") : "");
+  req.store_code = (char *)store(args);
+  req.request_id = (char *)request_id(args);
+  return ctl_call_and_print(env, POINTS("EnrollMember"), &req.base,
+                            &loyalty__v1__member__descriptor);
+}
+
+static int member_show(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__GetMemberRequest req = LOYALTY__V1__GET_MEMBER_REQUEST__INIT;
+  Loyalty__V1__Identity id;
+  if (ctl_arg(args, "phone") != NULL) {
+    req.key_case = LOYALTY__V1__GET_MEMBER_REQUEST__KEY_PHONE;
+    req.phone = (char *)ctl_arg(args, "phone");
+  } else if (ctl_arg(args, "identity") != NULL) {
+    if (!parse_identity(ctl_arg(args, "identity"), &id))
+      return ctl_usage_error("--identity must be kind:value");
+    req.key_case = LOYALTY__V1__GET_MEMBER_REQUEST__KEY_IDENTITY;
+    req.identity = &id;
+  } else {
+    if (!positional_id(args, 0, "MEMBER_ID", &req.member_id))
+      return CTL_EXIT_USAGE;
+    req.key_case = LOYALTY__V1__GET_MEMBER_REQUEST__KEY_MEMBER_ID;
+  }
+  return ctl_call_and_print(env, POINTS("GetMember"), &req.base,
+                            &loyalty__v1__member__descriptor);
+}
+
+static int member_link(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__LinkIdentityRequest req = LOYALTY__V1__LINK_IDENTITY_REQUEST__INIT;
+  Loyalty__V1__Identity id;
+  if (args->n_positional != 2 || !positional_id(args, 0, "MEMBER_ID", &req.member_id))
+    return ctl_usage_error("usage: member link MEMBER_ID KIND:VALUE");
+  if (!parse_identity(args->positional[1], &id))
+    return ctl_usage_error("the identity must be kind:value");
+  req.identity = &id;
+  req.store_code = (char *)store(args);
+  req.request_id = (char *)request_id(args);
+  return ctl_call_and_print(env, POINTS("LinkIdentity"), &req.base,
+                            &loyalty__v1__member__descriptor);
+}
+
+/* --- points ----------------------------------------------------------------------------- */
+
+static int points_earn(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__EarnRequest req = LOYALTY__V1__EARN_REQUEST__INIT;
+  if (args->n_positional != 2 || ctl_arg(args, "order") == NULL)
+    return ctl_usage_error("usage: points earn MEMBER_ID AMOUNT --order ORDER_ID");
+  if (!positional_id(args, 0, "MEMBER_ID", &req.member_id) ||
+      !positional_yuan(args, 1, &req.amount_cents))
+    return CTL_EXIT_USAGE;
+  req.order_id = (char *)ctl_arg(args, "order");
+  req.store_code = (char *)store(args);
+  req.request_id = (char *)request_id(args);
+  return ctl_call_and_print(env, POINTS("Earn"), &req.base,
+                            &loyalty__v1__points_result__descriptor);
+}
+
+static int points_redeem(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__RedeemRequest req = LOYALTY__V1__REDEEM_REQUEST__INIT;
+  if (args->n_positional != 2)
+    return ctl_usage_error("usage: points redeem MEMBER_ID POINTS");
+  if (!positional_id(args, 0, "MEMBER_ID", &req.member_id) ||
+      !positional_id(args, 1, "POINTS", &req.points))
+    return CTL_EXIT_USAGE;
+  req.order_id = (char *)(ctl_arg(args, "order") ? ctl_arg(args, "order") : "");
+  req.reason = (char *)(ctl_arg(args, "reason") ? ctl_arg(args, "reason") : "");
+  req.store_code = (char *)store(args);
+  req.request_id = (char *)request_id(args);
+  return ctl_call_and_print(env, POINTS("Redeem"), &req.base,
+                            &loyalty__v1__points_result__descriptor);
+}
+
+static int points_refund(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__RefundRequest req = LOYALTY__V1__REFUND_REQUEST__INIT;
+  const char *txn = ctl_arg(args, "txn"), *order = ctl_arg(args, "order");
+  if (args->n_positional != 2 || (txn == NULL) == (order == NULL))
+    return ctl_usage_error("usage: points refund MEMBER_ID AMOUNT (--txn TXN_ID | --order ORDER_ID)");
+  if (!positional_id(args, 0, "MEMBER_ID", &req.member_id) ||
+      !positional_yuan(args, 1, &req.amount_cents))
+    return CTL_EXIT_USAGE;
+  if (txn != NULL) {
+    if (!ctl_parse_int64(txn, &req.transaction_id) || req.transaction_id <= 0)
+      return ctl_usage_error("--txn must be a transaction id");
+    req.original_case = LOYALTY__V1__REFUND_REQUEST__ORIGINAL_TRANSACTION_ID;
+  } else {
+    req.order_id = (char *)order;
+    req.original_case = LOYALTY__V1__REFUND_REQUEST__ORIGINAL_ORDER_ID;
+  }
+  req.store_code = (char *)store(args);
+  req.request_id = (char *)request_id(args);
+  return ctl_call_and_print(env, POINTS("Refund"), &req.base,
+                            &loyalty__v1__points_result__descriptor);
+}
+
+static int points_cancel(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__CancelRedemptionRequest req = LOYALTY__V1__CANCEL_REDEMPTION_REQUEST__INIT;
+  if (args->n_positional != 2)
+    return ctl_usage_error("usage: points cancel MEMBER_ID REDEMPTION_TXN_ID");
+  if (!positional_id(args, 0, "MEMBER_ID", &req.member_id) ||
+      !positional_id(args, 1, "REDEMPTION_TXN_ID", &req.redemption_id))
+    return CTL_EXIT_USAGE;
+  req.store_code = (char *)store(args);
+  req.request_id = (char *)request_id(args);
+  return ctl_call_and_print(env, POINTS("CancelRedemption"), &req.base,
+                            &loyalty__v1__points_result__descriptor);
+}
+
+static int points_balance(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__GetBalanceRequest req = LOYALTY__V1__GET_BALANCE_REQUEST__INIT;
+  if (args->n_positional != 1 || !positional_id(args, 0, "MEMBER_ID", &req.member_id))
+    return ctl_usage_error("usage: points balance MEMBER_ID");
+  return ctl_call_and_print(env, POINTS("GetBalance"), &req.base,
+                            &loyalty__v1__balance__descriptor);
+}
+
+static int points_history(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__ListTransactionsRequest req = LOYALTY__V1__LIST_TRANSACTIONS_REQUEST__INIT;
+  int64_t page_size = 0;
+  if (args->n_positional != 1 || !positional_id(args, 0, "MEMBER_ID", &req.member_id))
+    return ctl_usage_error("usage: points history MEMBER_ID [--page-size N] [--page-token T] [--all]");
+  if (ctl_arg(args, "page-size") != NULL && !ctl_parse_int64(ctl_arg(args, "page-size"), &page_size))
+    return ctl_usage_error("--page-size must be a number");
+  req.page_size = (int32_t)page_size;
+  req.page_token = (char *)(ctl_arg(args, "page-token") ? ctl_arg(args, "page-token") : "");
+  if (!ctl_flag(args, "all"))
+    return ctl_call_and_print(env, POINTS("ListTransactions"), &req.base,
+                              &loyalty__v1__list_transactions_response__descriptor);
+  /* --all: every page, printed together as one list. */
+  ProtobufCMessage *pages[1024];
+  size_t n_pages = 0, n_rows = 0;
+  int rc = CTL_EXIT_OK;
+  char token[32] = "";
+  do {
+    char *message;
+    req.page_token = token;
+    grpc_status_code status =
+        lc_call(env->conn, POINTS("ListTransactions"), &req.base,
+                &loyalty__v1__list_transactions_response__descriptor, &pages[n_pages], &message,
+                env->timeout_ms);
+    if (status != GRPC_STATUS_OK) {
+      fprintf(stderr, "error: %s: %s\n", lc_status_name(status), message);
+      free(message);
+      rc = CTL_EXIT_RPC;
+      break;
+    }
+    const Loyalty__V1__ListTransactionsResponse *page =
+        (const Loyalty__V1__ListTransactionsResponse *)pages[n_pages++];
+    n_rows += page->n_transactions;
+    snprintf(token, sizeof token, "%s", page->next_page_token);
+  } while (token[0] != '\0' && n_pages < sizeof pages / sizeof pages[0]);
+  if (rc == CTL_EXIT_OK) {
+    Loyalty__V1__ListTransactionsResponse all = LOYALTY__V1__LIST_TRANSACTIONS_RESPONSE__INIT;
+    all.transactions = calloc(n_rows + 1, sizeof *all.transactions);
+    for (size_t p = 0; p < n_pages && all.transactions != NULL; p++) {
+      const Loyalty__V1__ListTransactionsResponse *page =
+          (const Loyalty__V1__ListTransactionsResponse *)pages[p];
+      for (size_t i = 0; i < page->n_transactions; i++)
+        all.transactions[all.n_transactions++] = page->transactions[i];
+    }
+    all.next_page_token = token; /* "" unless there were more than 1024 pages */
+    ctl_print(&all.base, env->json);
+    free(all.transactions);
+  }
+  for (size_t p = 0; p < n_pages; p++)
+    protobuf_c_message_free_unpacked(pages[p], NULL);
+  return rc;
+}
+
+static int health(ctl_env *env, const ctl_args *args)
+{
+  Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  req.service = (char *)(args->n_positional > 0 ? args->positional[0] : "");
+  return ctl_call_and_print(env, "/grpc.health.v1.Health/Check", &req.base,
+                            &grpc__health__v1__health_check_response__descriptor);
+}
+
+static const char *const history_flags[] = {"all", NULL};
+
+#define WRITE_OPTS " [--store CODE] [--request-id ID]"
+
+const ctl_command ctl_commands[] = {
+  {"store", "add", "CODE --name NAME --channel pos|tmall|jd|wechat|web|other [--region R]",
+   "register a store or online shop (HQ)", NULL, store_add},
+  {"store", "list", "", "list the stores (HQ)", NULL, store_list},
+  {"key", "issue", "STORE_CODE", "issue a key for a store; the secret is shown once (HQ)",
+   NULL, key_issue},
+  {"key", "revoke", "KEY_ID", "revoke a key: it fails from the next call on (HQ)", NULL,
+   key_revoke},
+  {"member", "enroll",
+   "--phone PHONE [--name NAME] [--birthday YYYY-MM-DD] [--identity KIND:VALUE]..." WRITE_OPTS,
+   "enroll a member, or find the one with this phone or identity", NULL, member_enroll},
+  {"member", "show", "MEMBER_ID | --phone PHONE | --identity KIND:VALUE", "show a member",
+   NULL, member_show},
+  {"member", "link", "MEMBER_ID KIND:VALUE" WRITE_OPTS, "link an identity to a member", NULL,
+   member_link},
+  {"points", "earn", "MEMBER_ID AMOUNT --order ORDER_ID" WRITE_OPTS,
+   "points for a purchase of AMOUNT yuan (e.g. 199.90)", NULL, points_earn},
+  {"points", "redeem", "MEMBER_ID POINTS [--order ORDER_ID] [--reason TEXT]" WRITE_OPTS,
+   "spend points", NULL, points_redeem},
+  {"points", "refund", "MEMBER_ID AMOUNT (--txn EARN_TXN_ID | --order ORDER_ID)" WRITE_OPTS,
+   "refund AMOUNT yuan of a purchase: takes its points back in proportion", NULL,
+   points_refund},
+  {"points", "cancel", "MEMBER_ID REDEMPTION_TXN_ID" WRITE_OPTS,
+   "cancel a redemption: gives its points back", NULL, points_cancel},
+  {"points", "balance", "MEMBER_ID", "balance, tier, next tier and points expiring soon",
+   NULL, points_balance},
+  {"points", "history", "MEMBER_ID [--page-size N] [--page-token TOKEN] [--all]",
+   "the member's transactions, newest first", history_flags, points_history},
+  {"health", NULL, "[SERVICE]", "check that the server is serving", NULL, health},
+};
+
+const int ctl_n_commands = sizeof ctl_commands / sizeof ctl_commands[0];
