@@ -222,6 +222,7 @@ DECLARE
   v_store_id int := loyalty_store_id(p_store_code);
   v_request requests;
   v_owner bigint;
+  v_owner_phone text;
   i int;
 BEGIN
   -- Serializes enrolments of the same person, copies of one request among them.
@@ -238,12 +239,14 @@ BEGIN
     SELECT m.member_id INTO member_id FROM members m WHERE m.phone = p_phone;
   END IF;
   FOR i IN 1 .. coalesce(array_length(p_kinds, 1), 0) LOOP
-    SELECT d.member_id INTO v_owner FROM identities d
+    SELECT d.member_id, m.phone INTO v_owner, v_owner_phone
+    FROM identities d JOIN members m USING (member_id)
     WHERE d.kind = p_kinds[i] AND d.value = p_values[i];
     IF FOUND THEN
-      IF member_id IS NULL THEN
+      -- The identity's member is this person unless it has another phone than the one given.
+      IF member_id IS NULL AND (p_phone = '' OR v_owner_phone IS NULL) THEN
         member_id := v_owner;
-      ELSIF v_owner <> member_id THEN
+      ELSIF v_owner IS DISTINCT FROM member_id THEN
         RAISE 'identity belongs to another member'
           USING ERRCODE = 'LY409', DETAIL = p_kinds[i] || ':' || p_values[i];
       END IF;

@@ -1,0 +1,181 @@
+/*
+ * test_auth.c - who may call what: keys, stores, HQ, the health check.
+ */
+#include "grpc/health/v1/health.pb-c.h"
+#include "testlib.h"
+
+static tl_result list_stores(lc_conn *conn)
+{
+  Loyalty__V1__ListStoresRequest req = LOYALTY__V1__LIST_STORES_REQUEST__INIT;
+  return tl_call(conn, ADMIN("ListStores"), &req.base,
+                 &loyalty__v1__list_stores_response__descriptor);
+}
+
+static tl_result get_balance(lc_conn *conn, int64_t member_id)
+{
+  Loyalty__V1__GetBalanceRequest req = LOYALTY__V1__GET_BALANCE_REQUEST__INIT;
+  req.member_id = member_id;
+  return tl_call(conn, POINTS("GetBalance"), &req.base, &loyalty__v1__balance__descriptor);
+}
+
+static void health_needs_no_key(void)
+{
+  lc_conn *anonymous = tl_connect(NULL);
+  Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  Grpc__Health__V1__HealthCheckResponse *res = (Grpc__Health__V1__HealthCheckResponse *)tl_call_ok(
+      anonymous, "/grpc.health.v1.Health/Check", &req.base,
+      &grpc__health__v1__health_check_response__descriptor);
+  ASSERT_EQ_INT(res->status, GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
+  req.service = "no.such.Service";
+  ASSERT_STATUS(tl_call(anonymous, "/grpc.health.v1.Health/Check", &req.base,
+                        &grpc__health__v1__health_check_response__descriptor),
+                GRPC_STATUS_NOT_FOUND);
+  lc_close(anonymous);
+}
+
+static void no_key_is_unauthenticated(void)
+{
+  lc_conn *anonymous = tl_connect(NULL);
+  tl_result r = list_stores(anonymous);
+  ASSERT_STATUS(r, GRPC_STATUS_UNAUTHENTICATED);
+  ASSERT_EQ_STR(r.message, "missing credentials");
+  ASSERT_STATUS(get_balance(anonymous, 1), GRPC_STATUS_UNAUTHENTICATED);
+  lc_close(anonymous);
+}
+
+static void wrong_key_is_unauthenticated(void)
+{
+  lc_conn *wrong = tl_connect("lk_this-is-not-a-key-anyone-was-given-0000000");
+  tl_result r = get_balance(wrong, 1);
+  ASSERT_STATUS(r, GRPC_STATUS_UNAUTHENTICATED);
+  ASSERT_EQ_STR(r.message, "invalid credentials");
+  lc_close(wrong);
+}
+
+static void revoked_key_fails_on_the_next_call(void)
+{
+  tl_store s = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
+  int64_t member = tl_enroll(s.conn, "");
+  ASSERT_STATUS(get_balance(s.conn, member), GRPC_STATUS_OK);
+  Loyalty__V1__RevokeKeyRequest revoke = LOYALTY__V1__REVOKE_KEY_REQUEST__INIT;
+  revoke.key_id = (char *)s.key_id;
+  tl_call_ok(tl_hq, ADMIN("RevokeKey"), &revoke.base,
+             &loyalty__v1__revoke_key_response__descriptor);
+  ASSERT_STATUS(get_balance(s.conn, member), GRPC_STATUS_UNAUTHENTICATED);
+  revoke.key_id = "k_no_such_key";
+  ASSERT_STATUS(tl_call(tl_hq, ADMIN("RevokeKey"), &revoke.base,
+                        &loyalty__v1__revoke_key_response__descriptor),
+                GRPC_STATUS_NOT_FOUND);
+}
+
+static void store_key_may_not_call_admin(void)
+{
+  tl_store s = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_TMALL);
+  ASSERT_STATUS(list_stores(s.conn), GRPC_STATUS_PERMISSION_DENIED);
+  Loyalty__V1__IssueStoreKeyRequest issue = LOYALTY__V1__ISSUE_STORE_KEY_REQUEST__INIT;
+  issue.store_code = (char *)s.code;
+  ASSERT_STATUS(tl_call(s.conn, ADMIN("IssueStoreKey"), &issue.base,
+                        &loyalty__v1__issued_key__descriptor),
+                GRPC_STATUS_PERMISSION_DENIED);
+}
+
+static void store_key_acts_only_for_its_store(void)
+{
+  tl_store a = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
+  tl_store b = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
+  int64_t member = tl_enroll(a.conn, "");
+  Loyalty__V1__EarnRequest earn = tl_earn_request(member, 10000);
+  earn.store_code = (char *)b.code;
+  ASSERT_STATUS(tl_call(a.conn, POINTS("Earn"), &earn.base,
+                        &loyalty__v1__points_result__descriptor),
+                GRPC_STATUS_PERMISSION_DENIED);
+  /* Its own code is fine, and the ledger row names the store of the key. */
+  earn.store_code = (char *)a.code;
+  tl_call_ok(a.conn, POINTS("Earn"), &earn.base, &loyalty__v1__points_result__descriptor);
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT s.store_code FROM ledger l JOIN stores s USING (store_id)"
+           " WHERE l.member_id = %" PRId64, member);
+  ASSERT_EQ_STR(tl_sql_value(sql), a.code);
+}
+
+static void hq_key_calls_both_services(void)
+{
+  ASSERT_STATUS(list_stores(tl_hq), GRPC_STATUS_OK);
+  tl_store s = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_WEB);
+  int64_t member = tl_enroll(tl_hq, "");
+  /* HQ acting at a store, at an unknown store, and for no store. */
+  Loyalty__V1__EarnRequest earn = tl_earn_request(member, 10000);
+  earn.store_code = (char *)s.code;
+  tl_call_ok(tl_hq, POINTS("Earn"), &earn.base, &loyalty__v1__points_result__descriptor);
+  earn = tl_earn_request(member, 10000);
+  earn.store_code = "NOSUCHSTORE";
+  ASSERT_STATUS(tl_call(tl_hq, POINTS("Earn"), &earn.base,
+                        &loyalty__v1__points_result__descriptor),
+                GRPC_STATUS_NOT_FOUND);
+  ASSERT_STATUS(tl_earn(tl_hq, member, 10000), GRPC_STATUS_OK);
+  ASSERT_EQ_INT(tl_balance(tl_hq, member)->balance, 200);
+}
+
+static void admin_rejects_bad_stores(void)
+{
+  Loyalty__V1__CreateStoreRequest create = LOYALTY__V1__CREATE_STORE_REQUEST__INIT;
+  create.store_code = (char *)tl_unique("S");
+  create.name = "dup";
+  create.channel = LOYALTY__V1__CHANNEL__CHANNEL_JD;
+  tl_call_ok(tl_hq, ADMIN("CreateStore"), &create.base, &loyalty__v1__store__descriptor);
+  ASSERT_STATUS(tl_call(tl_hq, ADMIN("CreateStore"), &create.base,
+                        &loyalty__v1__store__descriptor),
+                GRPC_STATUS_ALREADY_EXISTS);
+  create.store_code = "bad code";
+  ASSERT_STATUS(tl_call(tl_hq, ADMIN("CreateStore"), &create.base,
+                        &loyalty__v1__store__descriptor),
+                GRPC_STATUS_INVALID_ARGUMENT);
+  create.store_code = (char *)tl_unique("S");
+  create.channel = LOYALTY__V1__CHANNEL__CHANNEL_UNSPECIFIED;
+  ASSERT_STATUS(tl_call(tl_hq, ADMIN("CreateStore"), &create.base,
+                        &loyalty__v1__store__descriptor),
+                GRPC_STATUS_INVALID_ARGUMENT);
+  Loyalty__V1__IssueStoreKeyRequest issue = LOYALTY__V1__ISSUE_STORE_KEY_REQUEST__INIT;
+  issue.store_code = "NOSUCHSTORE";
+  ASSERT_STATUS(tl_call(tl_hq, ADMIN("IssueStoreKey"), &issue.base,
+                        &loyalty__v1__issued_key__descriptor),
+                GRPC_STATUS_NOT_FOUND);
+}
+
+static void secrets_are_stored_only_as_hashes(void)
+{
+  Loyalty__V1__CreateStoreRequest create = LOYALTY__V1__CREATE_STORE_REQUEST__INIT;
+  create.store_code = (char *)tl_unique("S");
+  create.name = "hash";
+  create.channel = LOYALTY__V1__CHANNEL__CHANNEL_POS;
+  tl_call_ok(tl_hq, ADMIN("CreateStore"), &create.base, &loyalty__v1__store__descriptor);
+  Loyalty__V1__IssueStoreKeyRequest issue = LOYALTY__V1__ISSUE_STORE_KEY_REQUEST__INIT;
+  issue.store_code = create.store_code;
+  Loyalty__V1__IssuedKey *key = (Loyalty__V1__IssuedKey *)tl_call_ok(
+      tl_hq, ADMIN("IssueStoreKey"), &issue.base, &loyalty__v1__issued_key__descriptor);
+  ASSERT_TRUE(strncmp(key->secret, "lk_", 3) == 0 && strlen(key->secret) == 46);
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM api_keys WHERE key_id = '%s'"
+           " AND secret_hash = sha256(convert_to('%s', 'UTF8'))"
+           " AND position(convert_to('%s', 'UTF8') in secret_hash) = 0",
+           key->key_id, key->secret, key->secret);
+  ASSERT_EQ_STR(tl_sql_value(sql), "1");
+}
+
+int main(int argc, char **argv)
+{
+  static const tl_test tests[] = {
+    {"health_needs_no_key", health_needs_no_key},
+    {"no_key_is_unauthenticated", no_key_is_unauthenticated},
+    {"wrong_key_is_unauthenticated", wrong_key_is_unauthenticated},
+    {"revoked_key_fails_on_the_next_call", revoked_key_fails_on_the_next_call},
+    {"store_key_may_not_call_admin", store_key_may_not_call_admin},
+    {"store_key_acts_only_for_its_store", store_key_acts_only_for_its_store},
+    {"hq_key_calls_both_services", hq_key_calls_both_services},
+    {"admin_rejects_bad_stores", admin_rejects_bad_stores},
+    {"secrets_are_stored_only_as_hashes", secrets_are_stored_only_as_hashes},
+  };
+  return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
+}

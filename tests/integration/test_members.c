@@ -1,0 +1,166 @@
+/*
+ * test_members.c - enrolment unifies one person across stores and platforms.
+ */
+#include "testlib.h"
+
+static Loyalty__V1__Member *enroll(lc_conn *conn, const char *phone, const char *kind,
+                                   const char *value, grpc_status_code want)
+{
+  Loyalty__V1__EnrollMemberRequest req = LOYALTY__V1__ENROLL_MEMBER_REQUEST__INIT;
+  Loyalty__V1__Identity id = LOYALTY__V1__IDENTITY__INIT;
+  Loyalty__V1__Identity *ids[] = {&id};
+  req.request_id = (char *)tl_unique("en");
+  req.phone = (char *)phone;
+  req.name = "李小红";
+  if (kind != NULL) {
+    id.kind = (char *)kind;
+    id.value = (char *)value;
+    req.identities = ids;
+    req.n_identities = 1;
+  }
+  tl_result r = tl_call(conn, POINTS("EnrollMember"), &req.base, &loyalty__v1__member__descriptor);
+  ASSERT_STATUS(r, want);
+  return (Loyalty__V1__Member *)r.response;
+}
+
+static tl_result get_member_by_phone(lc_conn *conn, const char *phone)
+{
+  Loyalty__V1__GetMemberRequest req = LOYALTY__V1__GET_MEMBER_REQUEST__INIT;
+  req.key_case = LOYALTY__V1__GET_MEMBER_REQUEST__KEY_PHONE;
+  req.phone = (char *)phone;
+  return tl_call(conn, POINTS("GetMember"), &req.base, &loyalty__v1__member__descriptor);
+}
+
+static void same_phone_at_two_stores_is_one_member(void)
+{
+  tl_store pos = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
+  tl_store tmall = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_TMALL);
+  const char *phone = tl_phone();
+  const char *nick = tl_unique("nick");
+  Loyalty__V1__Member *first = enroll(pos.conn, phone, NULL, NULL, GRPC_STATUS_OK);
+  ASSERT_EQ_STR(first->enrolled_store, pos.code);
+  ASSERT_EQ_STR(first->name, "李小红");
+  ASSERT_EQ_INT(first->tier, LOYALTY__V1__TIER__TIER_UNSPECIFIED);
+  Loyalty__V1__Member *second = enroll(tmall.conn, phone, "tmall_nick", nick, GRPC_STATUS_OK);
+  ASSERT_EQ_INT(second->member_id, first->member_id);
+  ASSERT_EQ_STR(second->enrolled_store, pos.code); /* still where they first enrolled */
+  ASSERT_EQ_INT(second->n_identities, 1);
+  ASSERT_EQ_STR(second->identities[0]->value, nick);
+}
+
+static void identity_alone_finds_the_member(void)
+{
+  tl_store mini = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_WECHAT_MINI);
+  const char *openid = tl_unique("o");
+  const char *phone = tl_phone();
+  Loyalty__V1__Member *m = enroll(mini.conn, phone, "wechat_openid", openid, GRPC_STATUS_OK);
+  Loyalty__V1__Member *again = enroll(mini.conn, "", "wechat_openid", openid, GRPC_STATUS_OK);
+  ASSERT_EQ_INT(again->member_id, m->member_id);
+  Loyalty__V1__GetMemberRequest req = LOYALTY__V1__GET_MEMBER_REQUEST__INIT;
+  Loyalty__V1__Identity id = LOYALTY__V1__IDENTITY__INIT;
+  id.kind = "wechat_openid";
+  id.value = (char *)openid;
+  req.key_case = LOYALTY__V1__GET_MEMBER_REQUEST__KEY_IDENTITY;
+  req.identity = &id;
+  Loyalty__V1__Member *got = (Loyalty__V1__Member *)tl_call_ok(
+      mini.conn, POINTS("GetMember"), &req.base, &loyalty__v1__member__descriptor);
+  ASSERT_EQ_INT(got->member_id, m->member_id);
+  ASSERT_EQ_STR(got->phone, phone);
+  tl_result by_phone = get_member_by_phone(mini.conn, phone);
+  ASSERT_STATUS(by_phone, GRPC_STATUS_OK);
+  ASSERT_EQ_INT(((Loyalty__V1__Member *)by_phone.response)->member_id, m->member_id);
+}
+
+static void identity_of_another_member_is_already_exists(void)
+{
+  const char *card = tl_unique("card");
+  enroll(tl_hq, tl_phone(), "pos_card", card, GRPC_STATUS_OK);
+  /* A different phone claiming the same card. */
+  enroll(tl_hq, tl_phone(), "pos_card", card, GRPC_STATUS_ALREADY_EXISTS);
+  /* Linking it to yet another member. */
+  Loyalty__V1__Member *other = enroll(tl_hq, tl_phone(), NULL, NULL, GRPC_STATUS_OK);
+  Loyalty__V1__LinkIdentityRequest link = LOYALTY__V1__LINK_IDENTITY_REQUEST__INIT;
+  Loyalty__V1__Identity id = LOYALTY__V1__IDENTITY__INIT;
+  id.kind = "pos_card";
+  id.value = (char *)card;
+  link.request_id = (char *)tl_unique("l");
+  link.member_id = other->member_id;
+  link.identity = &id;
+  ASSERT_STATUS(tl_call(tl_hq, POINTS("LinkIdentity"), &link.base,
+                        &loyalty__v1__member__descriptor),
+                GRPC_STATUS_ALREADY_EXISTS);
+}
+
+static void link_identity_adds_and_replays(void)
+{
+  Loyalty__V1__Member *m = enroll(tl_hq, tl_phone(), NULL, NULL, GRPC_STATUS_OK);
+  Loyalty__V1__LinkIdentityRequest link = LOYALTY__V1__LINK_IDENTITY_REQUEST__INIT;
+  Loyalty__V1__Identity id = LOYALTY__V1__IDENTITY__INIT;
+  id.kind = "jd_pin";
+  id.value = (char *)tl_unique("pin");
+  link.request_id = (char *)tl_unique("l");
+  link.member_id = m->member_id;
+  link.identity = &id;
+  Loyalty__V1__Member *linked = (Loyalty__V1__Member *)tl_call_ok(
+      tl_hq, POINTS("LinkIdentity"), &link.base, &loyalty__v1__member__descriptor);
+  ASSERT_EQ_INT(linked->n_identities, 1);
+  ASSERT_EQ_STR(linked->identities[0]->kind, "jd_pin");
+  linked = (Loyalty__V1__Member *)tl_call_ok(tl_hq, POINTS("LinkIdentity"), &link.base,
+                                             &loyalty__v1__member__descriptor);
+  ASSERT_EQ_INT(linked->n_identities, 1);
+  link.member_id = 999999999;
+  link.request_id = (char *)tl_unique("l");
+  ASSERT_STATUS(tl_call(tl_hq, POINTS("LinkIdentity"), &link.base,
+                        &loyalty__v1__member__descriptor),
+                GRPC_STATUS_NOT_FOUND);
+}
+
+static void member_of_one_store_earns_and_redeems_at_another(void)
+{
+  tl_store shanghai = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
+  tl_store jd = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_JD);
+  int64_t member = tl_enroll(shanghai.conn, tl_birthday_other_month());
+  ASSERT_EQ_INT(TL_POINTS(tl_earn(jd.conn, member, 50000))->points, 500);
+  ASSERT_EQ_INT(TL_POINTS(tl_redeem(shanghai.conn, member, 120))->balance, 380);
+  ASSERT_EQ_INT(tl_balance(jd.conn, member)->balance, 380);
+}
+
+static void unknown_member_is_not_found(void)
+{
+  ASSERT_STATUS(get_member_by_phone(tl_hq, "13000000000"), GRPC_STATUS_NOT_FOUND);
+  Loyalty__V1__GetMemberRequest req = LOYALTY__V1__GET_MEMBER_REQUEST__INIT;
+  req.key_case = LOYALTY__V1__GET_MEMBER_REQUEST__KEY_MEMBER_ID;
+  req.member_id = 987654321;
+  ASSERT_STATUS(tl_call(tl_hq, POINTS("GetMember"), &req.base, &loyalty__v1__member__descriptor),
+                GRPC_STATUS_NOT_FOUND);
+  ASSERT_STATUS(tl_earn(tl_hq, 987654321, 100), GRPC_STATUS_NOT_FOUND);
+}
+
+static void enrollment_of_one_person_at_once_makes_one_member(void)
+{
+  /* Two stores enrol the same phone at the same moment, many times over. */
+  tl_store a = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
+  tl_store b = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_WEB);
+  for (int round = 0; round < 10; round++) {
+    const char *phone = tl_phone();
+    Loyalty__V1__Member *ma = enroll(a.conn, phone, NULL, NULL, GRPC_STATUS_OK);
+    Loyalty__V1__Member *mb = enroll(b.conn, phone, NULL, NULL, GRPC_STATUS_OK);
+    ASSERT_EQ_INT(ma->member_id, mb->member_id);
+  }
+}
+
+int main(int argc, char **argv)
+{
+  static const tl_test tests[] = {
+    {"same_phone_at_two_stores_is_one_member", same_phone_at_two_stores_is_one_member},
+    {"identity_alone_finds_the_member", identity_alone_finds_the_member},
+    {"identity_of_another_member_is_already_exists", identity_of_another_member_is_already_exists},
+    {"link_identity_adds_and_replays", link_identity_adds_and_replays},
+    {"member_of_one_store_earns_and_redeems_at_another",
+     member_of_one_store_earns_and_redeems_at_another},
+    {"unknown_member_is_not_found", unknown_member_is_not_found},
+    {"enrollment_of_one_person_at_once_makes_one_member",
+     enrollment_of_one_person_at_once_makes_one_member},
+  };
+  return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
+}

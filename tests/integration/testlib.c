@@ -1,0 +1,280 @@
+/*
+ * testlib.c - see testlib.h.
+ */
+#include "testlib.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <time.h>
+#include <unistd.h>
+
+tl_env tl;
+lc_conn *tl_hq;
+static const char *current_test = "(setup)";
+
+void tl_fail(const char *file, int line, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "FAIL %s\n  %s:%d: ", current_test, file, line);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  fflush(stderr);
+  _exit(1);
+}
+
+static void load_env(void)
+{
+  const char *path = getenv("LOYALTY_TEST_ENV");
+  FILE *f = path ? fopen(path, "r") : NULL;
+  if (f == NULL)
+    tl_fail(__FILE__, __LINE__, "LOYALTY_TEST_ENV must name the harness's env file (run via ctest)");
+  char line[1024];
+  while (fgets(line, sizeof line, f) != NULL) {
+    line[strcspn(line, "\n")] = '\0';
+    char *eq = strchr(line, '=');
+    if (eq == NULL)
+      continue;
+    *eq = '\0';
+    const char *v = eq + 1;
+    if (strcmp(line, "LOYALTY_TEST_SERVER") == 0)
+      snprintf(tl.server, sizeof tl.server, "%s", v);
+    else if (strcmp(line, "LOYALTY_TEST_HQ_KEY") == 0)
+      snprintf(tl.hq_key, sizeof tl.hq_key, "%s", v);
+    else if (strcmp(line, "LOYALTY_TEST_DB") == 0)
+      snprintf(tl.db, sizeof tl.db, "%s", v);
+    else if (strcmp(line, "LOYALTY_TEST_PGDIR") == 0)
+      snprintf(tl.pgdir, sizeof tl.pgdir, "%s", v);
+    else if (strcmp(line, "LOYALTY_SOURCE_DIR") == 0)
+      snprintf(tl.source_dir, sizeof tl.source_dir, "%s", v);
+  }
+  fclose(f);
+  if (tl.server[0] == '\0' || tl.hq_key[0] == '\0' || tl.db[0] == '\0')
+    tl_fail(__FILE__, __LINE__, "incomplete env file %s", path);
+}
+
+lc_conn *tl_connect(const char *key)
+{
+  lc_options o = {.target = tl.server, .key = key};
+  char err[256];
+  lc_conn *c = lc_connect(&o, err, sizeof err);
+  if (c == NULL)
+    tl_fail(__FILE__, __LINE__, "connect: %s", err);
+  return c;
+}
+
+int tl_main(int argc, char **argv, const tl_test *tests, size_t n_tests)
+{
+  const char *only = argc > 1 ? argv[1] : NULL;
+  srand((unsigned)time(NULL) ^ (unsigned)getpid());
+  load_env();
+  lc_init();
+  tl_hq = tl_connect(tl.hq_key);
+  int ran = 0;
+  for (size_t i = 0; i < n_tests; i++) {
+    if (only != NULL && strcmp(only, tests[i].name) != 0)
+      continue;
+    current_test = tests[i].name;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    tests[i].run();
+    tl_check_invariants();
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    printf("ok   %s (%ld ms)\n", tests[i].name, ms);
+    fflush(stdout);
+    ran++;
+  }
+  if (ran == 0)
+    tl_fail(__FILE__, __LINE__, "no test named %s", only ? only : "(any)");
+  lc_close(tl_hq);
+  lc_shutdown();
+  return 0;
+}
+
+tl_result tl_call(lc_conn *conn, const char *method, const ProtobufCMessage *request,
+                  const ProtobufCMessageDescriptor *response_type)
+{
+  tl_result r;
+  r.status = lc_call(conn, method, request, response_type, &r.response, &r.message, 15000);
+  return r;
+}
+
+ProtobufCMessage *tl_call_ok_at(const char *file, int line, lc_conn *conn, const char *method,
+                                const ProtobufCMessage *request,
+                                const ProtobufCMessageDescriptor *response_type)
+{
+  tl_result r = tl_call(conn, method, request, response_type);
+  if (r.status != GRPC_STATUS_OK)
+    tl_fail(file, line, "%s: %s (%s)", method, lc_status_name(r.status), r.message);
+  return r.response;
+}
+
+const char *tl_unique(const char *prefix)
+{
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  static unsigned counter;
+  pthread_mutex_lock(&lock);
+  unsigned n = ++counter;
+  pthread_mutex_unlock(&lock);
+  char *s = malloc(64);
+  snprintf(s, 64, "%s%dx%u%04x", prefix, (int)getpid() % 100000, n, (unsigned)rand() & 0xffff);
+  return s;
+}
+
+const char *tl_phone(void)
+{
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  static unsigned counter;
+  pthread_mutex_lock(&lock);
+  unsigned n = ++counter;
+  pthread_mutex_unlock(&lock);
+  /* "15" + 4 digits of the pid + 5 of a counter: unique among the suite's processes. */
+  char *s = malloc(16);
+  snprintf(s, 16, "15%04d%05u", (int)getpid() % 10000, n % 100000);
+  return s;
+}
+
+tl_store tl_new_store(Loyalty__V1__Channel channel)
+{
+  tl_store s;
+  s.code = tl_unique("S");
+  Loyalty__V1__CreateStoreRequest create = LOYALTY__V1__CREATE_STORE_REQUEST__INIT;
+  create.store_code = (char *)s.code;
+  create.name = "test store";
+  create.channel = channel;
+  create.region = "SH";
+  tl_call_ok(tl_hq, ADMIN("CreateStore"), &create.base, &loyalty__v1__store__descriptor);
+  Loyalty__V1__IssueStoreKeyRequest issue = LOYALTY__V1__ISSUE_STORE_KEY_REQUEST__INIT;
+  issue.store_code = (char *)s.code;
+  Loyalty__V1__IssuedKey *key = (Loyalty__V1__IssuedKey *)tl_call_ok(
+      tl_hq, ADMIN("IssueStoreKey"), &issue.base, &loyalty__v1__issued_key__descriptor);
+  s.key_id = key->key_id;
+  s.conn = tl_connect(key->secret);
+  return s;
+}
+
+int64_t tl_enroll(lc_conn *conn, const char *birthday)
+{
+  Loyalty__V1__EnrollMemberRequest req = LOYALTY__V1__ENROLL_MEMBER_REQUEST__INIT;
+  req.request_id = (char *)tl_unique("en");
+  req.phone = (char *)tl_phone();
+  req.name = "test member";
+  req.birthday = (char *)birthday;
+  Loyalty__V1__Member *m = (Loyalty__V1__Member *)tl_call_ok(
+      conn, POINTS("EnrollMember"), &req.base, &loyalty__v1__member__descriptor);
+  return m->member_id;
+}
+
+Loyalty__V1__EarnRequest tl_earn_request(int64_t member_id, int64_t amount_cents)
+{
+  Loyalty__V1__EarnRequest req = LOYALTY__V1__EARN_REQUEST__INIT;
+  req.request_id = (char *)tl_unique("e");
+  req.member_id = member_id;
+  req.order_id = (char *)tl_unique("o");
+  req.amount_cents = amount_cents;
+  return req;
+}
+
+Loyalty__V1__RedeemRequest tl_redeem_request(int64_t member_id, int64_t points)
+{
+  Loyalty__V1__RedeemRequest req = LOYALTY__V1__REDEEM_REQUEST__INIT;
+  req.request_id = (char *)tl_unique("r");
+  req.member_id = member_id;
+  req.points = points;
+  return req;
+}
+
+tl_result tl_earn(lc_conn *conn, int64_t member_id, int64_t amount_cents)
+{
+  Loyalty__V1__EarnRequest req = tl_earn_request(member_id, amount_cents);
+  return tl_call(conn, POINTS("Earn"), &req.base, &loyalty__v1__points_result__descriptor);
+}
+
+tl_result tl_redeem(lc_conn *conn, int64_t member_id, int64_t points)
+{
+  Loyalty__V1__RedeemRequest req = tl_redeem_request(member_id, points);
+  return tl_call(conn, POINTS("Redeem"), &req.base, &loyalty__v1__points_result__descriptor);
+}
+
+Loyalty__V1__PointsResult *tl_points_at(const char *file, int line, tl_result result)
+{
+  if (result.status != GRPC_STATUS_OK)
+    tl_fail(file, line, "call failed: %s (%s)", lc_status_name(result.status), result.message);
+  return (Loyalty__V1__PointsResult *)result.response;
+}
+
+Loyalty__V1__Balance *tl_balance(lc_conn *conn, int64_t member_id)
+{
+  Loyalty__V1__GetBalanceRequest req = LOYALTY__V1__GET_BALANCE_REQUEST__INIT;
+  req.member_id = member_id;
+  return (Loyalty__V1__Balance *)tl_call_ok(conn, POINTS("GetBalance"), &req.base,
+                                            &loyalty__v1__balance__descriptor);
+}
+
+static PGresult *run_sql(const char *sql)
+{
+  PGconn *pg = PQconnectdb(tl.db);
+  if (PQstatus(pg) != CONNECTION_OK)
+    tl_fail(__FILE__, __LINE__, "database: %s", PQerrorMessage(pg));
+  PGresult *r = PQexec(pg, sql);
+  ExecStatusType st = PQresultStatus(r);
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+    tl_fail(__FILE__, __LINE__, "sql failed: %s\n  %s", PQresultErrorMessage(r), sql);
+  PQfinish(pg);
+  return r;
+}
+
+void tl_sql(const char *sql) { PQclear(run_sql(sql)); }
+
+char *tl_sql_value(const char *sql)
+{
+  PGresult *r = run_sql(sql);
+  char *v = PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? strdup(PQgetvalue(r, 0, 0)) : NULL;
+  PQclear(r);
+  return v;
+}
+
+void tl_check_invariants(void)
+{
+  PGresult *r = run_sql(
+      "SELECT m.member_id, m.balance, coalesce(l.total, 0), coalesce(t.remaining, 0)"
+      " FROM members m"
+      " LEFT JOIN (SELECT member_id, sum(points) AS total FROM ledger GROUP BY 1) l"
+      "   USING (member_id)"
+      " LEFT JOIN (SELECT member_id, sum(remaining) AS remaining FROM lots GROUP BY 1) t"
+      "   USING (member_id)"
+      " WHERE m.balance <> coalesce(l.total, 0)"
+      "    OR greatest(m.balance, 0) <> coalesce(t.remaining, 0)"
+      " LIMIT 5");
+  if (PQntuples(r) > 0)
+    tl_fail(__FILE__, __LINE__,
+            "ledger invariant broken for member %s: balance %s, ledger sum %s, lots %s",
+            PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+  PQclear(r);
+}
+
+/* The month number (1-12) in Asia/Shanghai now, from PostgreSQL: the server's clock. */
+static int shanghai_month(void)
+{
+  char *v = tl_sql_value("SELECT extract(month FROM now() AT TIME ZONE 'Asia/Shanghai')::int");
+  int m = atoi(v);
+  free(v);
+  return m;
+}
+
+const char *tl_birthday_this_month(void)
+{
+  char *s = malloc(16);
+  snprintf(s, 16, "1990-%02d-15", shanghai_month());
+  return s;
+}
+
+const char *tl_birthday_other_month(void)
+{
+  char *s = malloc(16);
+  snprintf(s, 16, "1990-%02d-15", shanghai_month() % 12 + 1);
+  return s;
+}

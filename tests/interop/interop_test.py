@@ -1,0 +1,104 @@
+"""Interoperability: the main flows through Debian's python3-grpcio, a gRPC stack we did not
+write, with stubs generated from proto/ at test time (see run.sh).
+
+Usage: interop_test.py STUB_DIR   (LOYALTY_TEST_ENV names the harness's env file)
+"""
+import importlib.util
+import os
+import random
+import sys
+
+import grpc
+
+sys.path.insert(0, sys.argv[1])
+from loyalty.v1 import admin_pb2, admin_pb2_grpc, common_pb2, points_pb2, points_pb2_grpc  # noqa: E402
+
+# grpc/health/v1/health_pb2.py would shadow the grpc package if imported as a package.
+_spec = importlib.util.spec_from_file_location(
+    "health_pb2", os.path.join(sys.argv[1], "grpc", "health", "v1", "health_pb2.py"))
+health_pb2 = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(health_pb2)
+
+env = dict(line.strip().split("=", 1) for line in open(os.environ["LOYALTY_TEST_ENV"]) if "=" in line)
+channel = grpc.insecure_channel(env["LOYALTY_TEST_SERVER"])
+hq = [("authorization", "Bearer " + env["LOYALTY_TEST_HQ_KEY"])]
+admin = admin_pb2_grpc.AdminStub(channel)
+points = points_pb2_grpc.PointsStub(channel)
+tag = "%d%04d" % (os.getpid() % 100000, random.randint(0, 9999))
+
+
+def expect_error(code, call, *args, **kwargs):
+    try:
+        call(*args, **kwargs)
+    except grpc.RpcError as e:
+        assert e.code() == code, (e.code(), e.details())
+        return e.details()
+    raise AssertionError("expected %s" % code)
+
+
+check = channel.unary_unary("/grpc.health.v1.Health/Check",
+                            request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+                            response_deserializer=health_pb2.HealthCheckResponse.FromString)
+assert check(health_pb2.HealthCheckRequest()).status == health_pb2.HealthCheckResponse.SERVING
+
+store = admin.CreateStore(admin_pb2.CreateStoreRequest(
+    store_code="PY" + tag, name="上海南京路店", channel=common_pb2.CHANNEL_POS, region="SH"), metadata=hq)
+assert store.name == "上海南京路店" and store.channel == common_pb2.CHANNEL_POS
+assert any(s.store_code == store.store_code
+           for s in admin.ListStores(admin_pb2.ListStoresRequest(), metadata=hq).stores)
+key = admin.IssueStoreKey(admin_pb2.IssueStoreKeyRequest(store_code=store.store_code), metadata=hq)
+till = [("authorization", "Bearer " + key.secret)]
+
+phone = "16%09d" % (int(tag) % 10**9)
+member = points.EnrollMember(points_pb2.EnrollMemberRequest(
+    request_id="py-en-" + tag, phone=phone, name="王芳", birthday="1991-%02d-01" % 1,
+    identities=[common_pb2.Identity(kind="wechat_unionid", value="u" + tag)]), metadata=till)
+assert member.phone == phone and member.enrolled_store == store.store_code
+mid = member.member_id
+
+earn_request = points_pb2.EarnRequest(request_id="py-e-" + tag, member_id=mid,
+                                      order_id="py-o-" + tag, amount_cents=150000)
+earned = points.Earn(earn_request, metadata=till)
+assert earned.points in (1500, 3000) and earned.tier == common_pb2.TIER_SENIOR and earned.tier_changed
+replay = points.Earn(earn_request, metadata=till)
+assert replay.replayed and replay.transaction_id == earned.transaction_id
+
+redeemed = points.Redeem(points_pb2.RedeemRequest(request_id="py-r-" + tag, member_id=mid,
+                                                  points=500, reason="gift"), metadata=till)
+assert redeemed.points == -500
+details = expect_error(grpc.StatusCode.FAILED_PRECONDITION, points.Redeem,
+                       points_pb2.RedeemRequest(request_id="py-r2-" + tag, member_id=mid,
+                                                points=10**6), metadata=till)
+assert "insufficient points" in details
+
+cancelled = points.CancelRedemption(points_pb2.CancelRedemptionRequest(
+    request_id="py-c-" + tag, member_id=mid, redemption_id=redeemed.transaction_id), metadata=till)
+assert cancelled.points == 500
+
+refunded = points.Refund(points_pb2.RefundRequest(request_id="py-f-" + tag, member_id=mid,
+                                                  order_id="py-o-" + tag, amount_cents=150000),
+                         metadata=till)
+assert refunded.points == -earned.points and refunded.balance == 0
+
+balance = points.GetBalance(points_pb2.GetBalanceRequest(member_id=mid), metadata=till)
+assert balance.balance == 0 and balance.lifetime_spend_cents == 0
+history = points.ListTransactions(points_pb2.ListTransactionsRequest(member_id=mid), metadata=till)
+assert [t.kind for t in history.transactions] == ["refund", "cancel_redemption", "redeem", "earn"]
+
+by_identity = points.GetMember(points_pb2.GetMemberRequest(
+    identity=common_pb2.Identity(kind="wechat_unionid", value="u" + tag)), metadata=till)
+assert by_identity.member_id == mid
+
+expect_error(grpc.StatusCode.UNAUTHENTICATED, points.GetBalance,
+             points_pb2.GetBalanceRequest(member_id=mid))
+expect_error(grpc.StatusCode.PERMISSION_DENIED, admin.ListStores, admin_pb2.ListStoresRequest(),
+             metadata=till)
+expect_error(grpc.StatusCode.INVALID_ARGUMENT, points.Earn,
+             points_pb2.EarnRequest(request_id="py-bad-" + tag, member_id=mid, order_id="x",
+                                    amount_cents=-1), metadata=till)
+
+# Bytes that are no protobuf message at all, through a raw method.
+raw = channel.unary_unary("/loyalty.v1.Points/Earn")
+expect_error(grpc.StatusCode.INVALID_ARGUMENT, raw, b"\x0a\xff\xff\xff\xff\x0f", metadata=till)
+
+print("interop ok: member %d through python3-grpcio %s" % (mid, grpc.__version__))
