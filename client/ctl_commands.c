@@ -131,18 +131,18 @@ static const char *store(const ctl_args *args)
   return s ? s : "";
 }
 
-/* "kind:value" into an Identity (pointing into s). */
+/* "kind:value" into an Identity; kind is copied to storage that lives until exit (one
+ * command, at most CTL_MAX_ARGS identities), value points into s. */
 static bool parse_identity(const char *s, Loyalty__V1__Identity *id)
 {
+  static char kinds[CTL_MAX_ARGS][33];
+  static int n_kinds;
   const char *colon = s ? strchr(s, ':') : NULL;
-  if (colon == NULL || colon == s)
+  if (colon == NULL || colon == s || colon - s > 32 || n_kinds == CTL_MAX_ARGS)
     return false;
-  size_t n = (size_t)(colon - s);
-  char *kind = malloc(n + 1); /* lives until exit: loyaltyctl makes one call */
-  if (kind == NULL)
-    return false;
-  memcpy(kind, s, n);
-  kind[n] = '\0';
+  char *kind = kinds[n_kinds++];
+  memcpy(kind, s, (size_t)(colon - s));
+  kind[colon - s] = '\0';
   loyalty__v1__identity__init(id);
   id->kind = kind;
   id->value = (char *)colon + 1;

@@ -75,11 +75,10 @@ static int parse_args(const ctl_command *c, int argc, char **argv, int from, ctl
       if (args->n_options == CTL_MAX_ARGS)
         return ctl_usage_error("too many options");
       const char *name = argv[i] + 2;
-      const char *eq = strchr(name, '=');
-      char *copy = NULL;
+      char *eq = strchr(argv[i] + 2, '=');
       if (eq != NULL) {
-        copy = strndup(name, (size_t)(eq - name)); /* lives until exit */
-        args->option_name[args->n_options] = copy;
+        *eq = '\0'; /* --name=value: argv is ours to split */
+        args->option_name[args->n_options] = name;
         args->option_value[args->n_options] = eq + 1;
       } else {
         args->option_name[args->n_options] = name;

@@ -11,6 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source_dir=$(cd "$here/../.." && pwd)
 
 "$here/stop.sh" "$work" >/dev/null 2>&1 || true
+"$source_dir/db/pgcluster.sh" destroy "$work/pg"
 rm -rf "$work"
 mkdir -p "$work"
 conninfo=$("$source_dir/db/pgcluster.sh" start "$work/pg")

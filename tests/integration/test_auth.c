@@ -30,7 +30,6 @@ static void health_needs_no_key(void)
   ASSERT_STATUS(tl_call(anonymous, "/grpc.health.v1.Health/Check", &req.base,
                         &grpc__health__v1__health_check_response__descriptor),
                 GRPC_STATUS_NOT_FOUND);
-  lc_close(anonymous);
 }
 
 static void no_key_is_unauthenticated(void)
@@ -40,7 +39,6 @@ static void no_key_is_unauthenticated(void)
   ASSERT_STATUS(r, GRPC_STATUS_UNAUTHENTICATED);
   ASSERT_EQ_STR(r.message, "missing credentials");
   ASSERT_STATUS(get_balance(anonymous, 1), GRPC_STATUS_UNAUTHENTICATED);
-  lc_close(anonymous);
 }
 
 static void wrong_key_is_unauthenticated(void)
@@ -49,7 +47,6 @@ static void wrong_key_is_unauthenticated(void)
   tl_result r = get_balance(wrong, 1);
   ASSERT_STATUS(r, GRPC_STATUS_UNAUTHENTICATED);
   ASSERT_EQ_STR(r.message, "invalid credentials");
-  lc_close(wrong);
 }
 
 static void revoked_key_fails_on_the_next_call(void)

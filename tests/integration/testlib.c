@@ -13,6 +13,47 @@ tl_env tl;
 lc_conn *tl_hq;
 static const char *current_test = "(setup)";
 
+/* What the current test owns, freed when it ends. */
+typedef enum kept_kind { KEPT_MEMORY, KEPT_MESSAGE, KEPT_CONN } kept_kind;
+typedef struct kept {
+  kept_kind kind;
+  void *p;
+  struct kept *next;
+} kept;
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static kept *kept_list;
+
+static void *keep(kept_kind kind, void *p)
+{
+  if (p == NULL)
+    return NULL;
+  kept *k = malloc(sizeof *k);
+  k->kind = kind;
+  k->p = p;
+  pthread_mutex_lock(&kept_lock);
+  k->next = kept_list;
+  kept_list = k;
+  pthread_mutex_unlock(&kept_lock);
+  return p;
+}
+
+void *tl_keep(void *p) { return keep(KEPT_MEMORY, p); }
+
+static void free_kept(void)
+{
+  while (kept_list != NULL) {
+    kept *k = kept_list;
+    kept_list = k->next;
+    if (k->kind == KEPT_MESSAGE)
+      protobuf_c_message_free_unpacked(k->p, NULL);
+    else if (k->kind == KEPT_CONN)
+      lc_close(k->p);
+    else
+      free(k->p);
+    free(k);
+  }
+}
+
 void tl_fail(const char *file, int line, const char *fmt, ...)
 {
   va_list ap;
@@ -62,7 +103,7 @@ lc_conn *tl_connect(const char *key)
   lc_conn *c = lc_connect(&o, err, sizeof err);
   if (c == NULL)
     tl_fail(__FILE__, __LINE__, "connect: %s", err);
-  return c;
+  return keep(KEPT_CONN, c);
 }
 
 int tl_main(int argc, char **argv, const tl_test *tests, size_t n_tests)
@@ -71,7 +112,11 @@ int tl_main(int argc, char **argv, const tl_test *tests, size_t n_tests)
   srand((unsigned)time(NULL) ^ (unsigned)getpid());
   load_env();
   lc_init();
-  tl_hq = tl_connect(tl.hq_key);
+  lc_options hq = {.target = tl.server, .key = tl.hq_key};
+  char err[256];
+  tl_hq = lc_connect(&hq, err, sizeof err);
+  if (tl_hq == NULL)
+    tl_fail(__FILE__, __LINE__, "connect: %s", err);
   int ran = 0;
   for (size_t i = 0; i < n_tests; i++) {
     if (only != NULL && strcmp(only, tests[i].name) != 0)
@@ -81,6 +126,7 @@ int tl_main(int argc, char **argv, const tl_test *tests, size_t n_tests)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     tests[i].run();
     tl_check_invariants();
+    free_kept();
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     printf("ok   %s (%ld ms)\n", tests[i].name, ms);
@@ -99,6 +145,8 @@ tl_result tl_call(lc_conn *conn, const char *method, const ProtobufCMessage *req
 {
   tl_result r;
   r.status = lc_call(conn, method, request, response_type, &r.response, &r.message, 15000);
+  keep(KEPT_MESSAGE, r.response);
+  keep(KEPT_MEMORY, r.message);
   return r;
 }
 
@@ -119,7 +167,7 @@ const char *tl_unique(const char *prefix)
   pthread_mutex_lock(&lock);
   unsigned n = ++counter;
   pthread_mutex_unlock(&lock);
-  char *s = malloc(64);
+  char *s = tl_keep(malloc(64));
   snprintf(s, 64, "%s%dx%u%04x", prefix, (int)getpid() % 100000, n, (unsigned)rand() & 0xffff);
   return s;
 }
@@ -132,7 +180,7 @@ const char *tl_phone(void)
   unsigned n = ++counter;
   pthread_mutex_unlock(&lock);
   /* "15" + 4 digits of the pid + 5 of a counter: unique among the suite's processes. */
-  char *s = malloc(16);
+  char *s = tl_keep(malloc(16));
   snprintf(s, 16, "15%04d%05u", (int)getpid() % 10000, n % 100000);
   return s;
 }
@@ -232,7 +280,7 @@ void tl_sql(const char *sql) { PQclear(run_sql(sql)); }
 char *tl_sql_value(const char *sql)
 {
   PGresult *r = run_sql(sql);
-  char *v = PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? strdup(PQgetvalue(r, 0, 0)) : NULL;
+  char *v = PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? tl_keep(strdup(PQgetvalue(r, 0, 0))) : NULL;
   PQclear(r);
   return v;
 }
@@ -260,21 +308,19 @@ void tl_check_invariants(void)
 static int shanghai_month(void)
 {
   char *v = tl_sql_value("SELECT extract(month FROM now() AT TIME ZONE 'Asia/Shanghai')::int");
-  int m = atoi(v);
-  free(v);
-  return m;
+  return atoi(v);
 }
 
 const char *tl_birthday_this_month(void)
 {
-  char *s = malloc(16);
+  char *s = tl_keep(malloc(16));
   snprintf(s, 16, "1990-%02d-15", shanghai_month());
   return s;
 }
 
 const char *tl_birthday_other_month(void)
 {
-  char *s = malloc(16);
+  char *s = tl_keep(malloc(16));
   snprintf(s, 16, "1990-%02d-15", shanghai_month() % 12 + 1);
   return s;
 }

@@ -84,8 +84,9 @@ void tl_fail(const char *file, int line, const char *fmt, ...)
       tl_fail(__FILE__, __LINE__, "%s: \"%s\" does not contain \"%s\"", #haystack, h_, n_); \
   } while (0)
 
-/* The outcome of one call. response is NULL unless status is OK. Freed by tl_result_free
- * (the helpers below leak them on purpose: a test process is short). */
+/* The outcome of one call. response is NULL unless status is OK. Like every string and
+ * connection the helpers below return, it belongs to the current test: all are freed when
+ * the test ends (tl_keep). */
 typedef struct tl_result {
   grpc_status_code status;
   char *message;
@@ -108,6 +109,9 @@ ProtobufCMessage *tl_call_ok_at(const char *file, int line, lc_conn *conn, const
       tl_fail(__FILE__, __LINE__, "%s: got %s (%s), want %s", #result,                  \
               lc_status_name(r_.status), r_.message ? r_.message : "", lc_status_name(want)); \
   } while (0)
+
+/* Frees p (with free) when the current test ends; returns p. */
+void *tl_keep(void *p);
 
 /* A token unique to this process and call: "<prefix><pid>x<counter><random>". */
 const char *tl_unique(const char *prefix);
