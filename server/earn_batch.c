@@ -2,8 +2,10 @@
  * earn_batch.c - group commit for Earn (see earn_batch.h).
  *
  * Memory: a job lives on its caller's stack; a writer fills in the caller's result and
- * status through job->ctx, whose arena only the writer touches until job->done is set
- * (under the lock, which orders those writes before the caller reads them).
+ * status through job->ctx, whose arena only that writer touches until job->done is set
+ * (under the lock, which orders those writes before the caller reads them). Hence a call
+ * becomes a writer only while its own job is still queued: once another writer has taken
+ * it, its arena is that writer's to use, and it only waits.
  */
 #include "earn_batch.h"
 #include "handlers.h"
@@ -21,6 +23,7 @@ typedef struct earn_job {
   const char *const *params;
   Loyalty__V1__PointsResult *result;
   grpc_status_code status;
+  bool queued; /* waiting in the queue, not yet taken by a writer */
   bool done;
   struct earn_job *next;
 } earn_job;
@@ -51,19 +54,26 @@ void earn_batch_configure(int size, int n_writers)
   max_writers = n_writers < 1 ? 1 : n_writers;
 }
 
-/* Takes up to max_size queued jobs of distinct members off the queue (lock held). */
-static int take_batch(earn_job **batch)
+/* Takes the writer's own job and up to max_size - 1 more queued jobs of other members off
+ * the queue (lock held). */
+static int take_batch(earn_job *own, earn_job **batch)
 {
   int n = 0;
   earn_job **link = &queue_head;
   queue_tail = NULL;
+  batch[n++] = own;
   while (*link != NULL) {
     earn_job *job = *link;
-    bool duplicate = false;
-    for (int i = 0; i < n && !duplicate; i++)
-      duplicate = strcmp(batch[i]->params[EARN_MEMBER_ID], job->params[EARN_MEMBER_ID]) == 0;
-    if (n < max_size && !duplicate) {
-      batch[n++] = job;
+    bool take = job == own;
+    if (!take && n < max_size) {
+      take = true;
+      for (int i = 0; i < n && take; i++)
+        take = strcmp(batch[i]->params[EARN_MEMBER_ID], job->params[EARN_MEMBER_ID]) != 0;
+      if (take)
+        batch[n++] = job;
+    }
+    if (take) {
+      job->queued = false;
       *link = job->next; /* unlink */
     } else {
       queue_tail = job;
@@ -140,7 +150,7 @@ static void write_batch(rpc_ctx *writer, earn_job **batch, int n)
 grpc_status_code earn_batch_earn(rpc_ctx *ctx, const char *const params[EARN_N_PARAMS],
                                  Loyalty__V1__PointsResult **result)
 {
-  earn_job self = {.ctx = ctx, .params = params};
+  earn_job self = {.ctx = ctx, .params = params, .queued = true};
   earn_job *batch[EARN_BATCH_HARD_MAX];
 
   pthread_mutex_lock(&lock);
@@ -150,8 +160,8 @@ grpc_status_code earn_batch_earn(rpc_ctx *ctx, const char *const params[EARN_N_P
     queue_head = &self;
   queue_tail = &self;
   while (!self.done) {
-    if (writers < max_writers && queue_head != NULL) {
-      int n = take_batch(batch);
+    if (self.queued && writers < max_writers) {
+      int n = take_batch(&self, batch);
       writers++;
       pthread_mutex_unlock(&lock);
       write_batch(ctx, batch, n);

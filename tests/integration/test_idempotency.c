@@ -2,6 +2,7 @@
  * test_idempotency.c - retries, concurrent retries and concurrent spending.
  */
 #include <pthread.h>
+#include <stdint.h>
 
 #include "testlib.h"
 
@@ -168,6 +169,38 @@ static void concurrent_earns_of_many_members_all_count(void)
   }
 }
 
+/* Sustained load from many threads: the group-commit writers hand batches on while new
+ * calls keep arriving; every earn must count once. */
+enum { LOAD_THREADS = 32, LOAD_EARNS = 30, LOAD_MEMBERS = 64 };
+static int64_t load_members[LOAD_MEMBERS];
+
+static void *load_thread(void *arg)
+{
+  int t = (int)(intptr_t)arg;
+  for (int i = 0; i < LOAD_EARNS; i++) {
+    int64_t m = load_members[(t * LOAD_EARNS + i) % LOAD_MEMBERS];
+    tl_result r = tl_earn(tl_hq, m, 100);
+    if (r.status != GRPC_STATUS_OK)
+      tl_fail(__FILE__, __LINE__, "earn under load: %s (%s)", lc_status_name(r.status), r.message);
+  }
+  return NULL;
+}
+
+static void sustained_concurrent_earns_all_count(void)
+{
+  pthread_t threads[LOAD_THREADS];
+  for (int i = 0; i < LOAD_MEMBERS; i++)
+    load_members[i] = tl_enroll(tl_hq, tl_birthday_other_month());
+  for (int t = 0; t < LOAD_THREADS; t++)
+    pthread_create(&threads[t], NULL, load_thread, (void *)(intptr_t)t);
+  for (int t = 0; t < LOAD_THREADS; t++)
+    pthread_join(threads[t], NULL);
+  int64_t total = 0;
+  for (int i = 0; i < LOAD_MEMBERS; i++)
+    total += tl_balance(tl_hq, load_members[i])->balance;
+  ASSERT_EQ_INT(total, LOAD_THREADS * LOAD_EARNS);
+}
+
 int main(int argc, char **argv)
 {
   static const tl_test tests[] = {
@@ -179,6 +212,7 @@ int main(int argc, char **argv)
      fifty_concurrent_copies_of_an_earn_credit_once},
     {"fifty_concurrent_redemptions_never_overdraw", fifty_concurrent_redemptions_never_overdraw},
     {"concurrent_earns_of_many_members_all_count", concurrent_earns_of_many_members_all_count},
+    {"sustained_concurrent_earns_all_count", sustained_concurrent_earns_all_count},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
