@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include <libpq-fe.h>
+
 #include "testlib.h"
 
 #define COPIES 50
@@ -169,6 +171,36 @@ static void concurrent_earns_of_many_members_all_count(void)
   }
 }
 
+/* A till gives up waiting (its deadline passes while the member is locked), the server
+ * finishes the redemption anyway; the till's retry with the same request_id must not
+ * spend the points twice. */
+static void retry_after_deadline_spends_once(void)
+{
+  int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
+  tl_earn(tl_hq, m, 100000); /* 1000 points */
+  PGconn *locker = PQconnectdb(tl.db);
+  ASSERT_TRUE(PQstatus(locker) == CONNECTION_OK);
+  char sql[128];
+  snprintf(sql, sizeof sql, "BEGIN; SELECT 1 FROM members WHERE member_id = %" PRId64 " FOR UPDATE", m);
+  PQclear(PQexec(locker, sql));
+
+  Loyalty__V1__RedeemRequest req = tl_redeem_request(m, 600);
+  ProtobufCMessage *response;
+  char *message;
+  grpc_status_code st = lc_call(tl_hq, POINTS("Redeem"), &req.base,
+                                &loyalty__v1__points_result__descriptor, &response, &message, 300);
+  tl_keep(message);
+  ASSERT_EQ_STR(lc_status_name(st), "DEADLINE_EXCEEDED");
+  PQclear(PQexec(locker, "COMMIT"));
+  PQfinish(locker);
+
+  Loyalty__V1__PointsResult *retry = TL_POINTS(
+      tl_call(tl_hq, POINTS("Redeem"), &req.base, &loyalty__v1__points_result__descriptor));
+  ASSERT_EQ_INT(retry->points, -600);
+  ASSERT_EQ_INT(retry->balance, 400);
+  ASSERT_EQ_INT(tl_balance(tl_hq, m)->balance, 400);
+}
+
 /* Sustained load from many threads: the group-commit writers hand batches on while new
  * calls keep arriving; every earn must count once. */
 enum { LOAD_THREADS = 32, LOAD_EARNS = 30, LOAD_MEMBERS = 64 };
@@ -213,6 +245,7 @@ int main(int argc, char **argv)
     {"fifty_concurrent_redemptions_never_overdraw", fifty_concurrent_redemptions_never_overdraw},
     {"concurrent_earns_of_many_members_all_count", concurrent_earns_of_many_members_all_count},
     {"sustained_concurrent_earns_all_count", sustained_concurrent_earns_all_count},
+    {"retry_after_deadline_spends_once", retry_after_deadline_spends_once},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
