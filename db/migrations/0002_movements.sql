@@ -139,19 +139,24 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT make_date(extract(year FROM p_today)::int + 1, 12, 31)
 $$;
 
--- Appends a ledger row and returns its txn_id.
+-- Appends a ledger row and returns its txn_id. (PL/pgSQL rather than SQL: its plan is kept
+-- for the session, where an SQL function's INSERT would be planned again on every call.)
 CREATE FUNCTION loyalty_append_ledger(p_member_id bigint, p_kind text, p_points bigint,
                                       p_amount_cents bigint, p_store_id int, p_principal text,
                                       p_request_id text, p_order_id text, p_reason text,
                                       p_ref_txn_id bigint, p_balance_after bigint,
                                       p_tier_after smallint) RETURNS bigint
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_txn_id bigint;
+BEGIN
   INSERT INTO ledger (member_id, kind, points, amount_cents, store_id, principal, request_id,
                       order_id, reason, ref_txn_id, balance_after, tier_after)
   VALUES (p_member_id, p_kind, p_points, p_amount_cents, p_store_id, p_principal, p_request_id,
           p_order_id, p_reason, p_ref_txn_id, p_balance_after, p_tier_after)
-  RETURNING txn_id
-$$;
+  RETURNING txn_id INTO v_txn_id;
+  RETURN v_txn_id;
+END $$;
 
 -- Takes up to p_points out of the member's lots, p_first_lot first (when given), then the
 -- lots expiring first. With p_redeem_txn_id, records what came from which lot.
