@@ -94,6 +94,26 @@ static void history_of_unknown_member_is_not_found(void)
   ASSERT_EQ_INT(empty->n_transactions, 0);
 }
 
+static void ledger_rows_cannot_be_changed(void)
+{
+  int64_t m = tl_enroll(tl_hq, "");
+  tl_earn(tl_hq, m, 10000);
+  char sql[256];
+  const char *const attempts[] = {
+    "UPDATE ledger SET points = points + 1000 WHERE member_id = %" PRId64,
+    "DELETE FROM ledger WHERE member_id = %" PRId64,
+    "TRUNCATE ledger CASCADE",
+  };
+  for (size_t i = 0; i < sizeof attempts / sizeof attempts[0]; i++) {
+    snprintf(sql, sizeof sql, attempts[i], m);
+    snprintf(sql + strlen(sql), sizeof sql - strlen(sql), ";");
+    char *error = tl_sql_error(sql);
+    if (error == NULL || strstr(error, "append-only") == NULL)
+      tl_fail(__FILE__, __LINE__, "%s: got %s", sql, error ? error : "no error");
+  }
+  ASSERT_EQ_INT(tl_balance(tl_hq, m)->balance, 100);
+}
+
 int main(int argc, char **argv)
 {
   static const tl_test tests[] = {
@@ -101,6 +121,7 @@ int main(int argc, char **argv)
     {"balance_lists_points_expiring_within_90_days", balance_lists_points_expiring_within_90_days},
     {"transactions_come_newest_first_in_pages", transactions_come_newest_first_in_pages},
     {"history_of_unknown_member_is_not_found", history_of_unknown_member_is_not_found},
+    {"ledger_rows_cannot_be_changed", ledger_rows_cannot_be_changed},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }

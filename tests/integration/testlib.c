@@ -277,6 +277,21 @@ static PGresult *run_sql(const char *sql)
 
 void tl_sql(const char *sql) { PQclear(run_sql(sql)); }
 
+char *tl_sql_error(const char *sql)
+{
+  PGconn *pg = PQconnectdb(tl.db);
+  if (PQstatus(pg) != CONNECTION_OK)
+    tl_fail(__FILE__, __LINE__, "database: %s", PQerrorMessage(pg));
+  PGresult *r = PQexec(pg, sql);
+  ExecStatusType st = PQresultStatus(r);
+  char *error = NULL;
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+    error = tl_keep(strdup(PQresultErrorMessage(r)));
+  PQclear(r);
+  PQfinish(pg);
+  return error;
+}
+
 char *tl_sql_value(const char *sql)
 {
   PGresult *r = run_sql(sql);

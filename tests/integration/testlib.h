@@ -144,6 +144,8 @@ Loyalty__V1__Balance *tl_balance(lc_conn *conn, int64_t member_id);
  * column of the first row (malloc'ed; NULL when no row). */
 void tl_sql(const char *sql);
 char *tl_sql_value(const char *sql);
+/* Runs SQL that must fail; returns PostgreSQL's message (NULL if it did not fail). */
+char *tl_sql_error(const char *sql);
 
 void tl_check_invariants(void);
 
