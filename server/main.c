@@ -99,7 +99,14 @@ int main(int argc, char **argv)
   db_pool *pool = db_pool_create(opts.db, opts.pool_size);
   earn_batch_configure(opts.earn_batch, opts.earn_writers);
   const rpc_service services[] = {points_service, admin_service, health_service};
-  rpc_config config = {.listen = opts.listen, .threads = opts.threads};
+  rpc_config config = {
+    .listen = opts.listen,
+    .threads = opts.threads,
+    .tls_cert = opts.tls_cert,
+    .tls_key = opts.tls_key,
+    .tls_client_ca = opts.tls_client_ca,
+    .insecure = opts.insecure,
+  };
   int rc = rpc_server_run(&config, pool, services, sizeof services / sizeof services[0]);
   db_pool_destroy(pool);
   grpc_shutdown_blocking();

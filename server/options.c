@@ -43,6 +43,15 @@ static const option_def option_table[] = {
    "most Earn batches written at once (each on its own connection)"},
   {"log-level", "LOYALTY_LOG_LEVEL", OPT_STRING, OPT(log_level), "info", 0, 0,
    "error, warn, info (one line per call) or debug"},
+  {"tls-cert", "LOYALTY_TLS_CERT", OPT_STRING, OPT(tls_cert), NULL, 0, 0,
+   "serve TLS with this PEM certificate chain (needs --tls-key)"},
+  {"tls-key", "LOYALTY_TLS_KEY", OPT_STRING, OPT(tls_key), NULL, 0, 0,
+   "the PEM private key of --tls-cert"},
+  {"tls-client-ca", "LOYALTY_TLS_CLIENT_CA", OPT_STRING, OPT(tls_client_ca), NULL, 0, 0,
+   "mutual TLS: require client certificates signed by this PEM CA"},
+  {"insecure", "LOYALTY_INSECURE", OPT_FLAG, OPT(insecure), NULL, 0, 0,
+   "allow plaintext on a non-loopback address (plaintext is otherwise\n"
+   "only served on 127.0.0.0/8, ::1 and localhost)"},
   {"migrate-only", NULL, OPT_FLAG, OPT(migrate_only), NULL, 0, 0,
    "apply pending database migrations and exit"},
   {"init-hq-key", NULL, OPT_STRING, OPT(init_hq_key), NULL, 0, 0,
@@ -61,8 +70,9 @@ static int option_set(options *opts, const option_def *def, const char *value,
   case OPT_STRING:
     *(const char **)field = value;
     return 0;
-  case OPT_FLAG:
-    *(bool *)field = true;
+  case OPT_FLAG: /* from the environment: "1", "true" or "yes" */
+    *(bool *)field = value == NULL || strcmp(value, "1") == 0 || strcmp(value, "true") == 0 ||
+                     strcmp(value, "yes") == 0;
     return 0;
   case OPT_INT: {
     char *end;
@@ -128,6 +138,14 @@ int options_load(options *opts, int argc, char **argv)
     }
     if (option_set(opts, def, value, arg) != 0)
       return -1;
+  }
+  if ((opts->tls_cert == NULL) != (opts->tls_key == NULL)) {
+    fprintf(stderr, "loyaltyd: --tls-cert and --tls-key go together\n");
+    return -1;
+  }
+  if (opts->tls_client_ca != NULL && opts->tls_cert == NULL) {
+    fprintf(stderr, "loyaltyd: --tls-client-ca needs --tls-cert and --tls-key\n");
+    return -1;
   }
   return 0;
 }

@@ -20,6 +20,10 @@ typedef struct options {
   int earn_batch;           /* most earns written in one transaction; 1: no batching */
   int earn_writers;         /* most earn batches written at once */
   const char *log_level;    /* error | warn | info | debug */
+  const char *tls_cert;     /* PEM server certificate chain; with tls_key: serve TLS */
+  const char *tls_key;      /* PEM private key */
+  const char *tls_client_ca; /* PEM CA: require client certificates it signed (mutual TLS) */
+  bool insecure;            /* allow plaintext on a non-loopback address */
   bool migrate_only;        /* apply migrations and exit */
   const char *init_hq_key;  /* create an HQ key with this name, print its secret, exit */
   bool help;

@@ -356,6 +356,76 @@ static void call_handle(server *srv, server_call *c)
 
 /* --- the server ------------------------------------------------------------------------- */
 
+/* Whether listen ("host:port", "[::1]:port", "unix:...") stays on this machine. */
+static bool is_loopback(const char *listen)
+{
+  if (strncmp(listen, "unix:", 5) == 0)
+    return true;
+  const char *colon = strrchr(listen, ':');
+  size_t n = colon ? (size_t)(colon - listen) : strlen(listen);
+  char host[256];
+  if (n >= sizeof host)
+    return false;
+  memcpy(host, listen, n);
+  host[n] = '\0';
+  return strncmp(host, "127.", 4) == 0 || strcmp(host, "localhost") == 0 ||
+         strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+}
+
+static char *read_pem(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  char *data = NULL;
+  long size;
+  if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 &&
+      fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)size + 1)) != NULL) {
+    if (fread(data, 1, (size_t)size, f) == (size_t)size) {
+      data[size] = '\0';
+    } else {
+      free(data);
+      data = NULL;
+    }
+  }
+  if (f != NULL)
+    fclose(f);
+  if (data == NULL)
+    log_error("cannot read %s", path);
+  return data;
+}
+
+/* The listening credentials: TLS (mutual with a client CA) or plaintext; NULL on failure. */
+static grpc_server_credentials *server_credentials(const rpc_config *config)
+{
+  if (config->tls_cert == NULL) {
+    if (!is_loopback(config->listen)) {
+      if (!config->insecure) {
+        log_error("refusing plaintext on %s: use --tls-cert/--tls-key, or --insecure",
+                  config->listen);
+        return NULL;
+      }
+      log_warn("serving plaintext on non-loopback %s (--insecure): keys and member data "
+               "cross the network unencrypted", config->listen);
+    }
+    return grpc_insecure_server_credentials_create();
+  }
+  grpc_server_credentials *creds = NULL;
+  char *cert = read_pem(config->tls_cert);
+  char *key = read_pem(config->tls_key);
+  char *client_ca = config->tls_client_ca ? read_pem(config->tls_client_ca) : NULL;
+  if (cert != NULL && key != NULL && (config->tls_client_ca == NULL || client_ca != NULL)) {
+    grpc_ssl_pem_key_cert_pair pair = {.private_key = key, .cert_chain = cert};
+    creds = grpc_ssl_server_credentials_create_ex(
+        client_ca, &pair, 1,
+        client_ca ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                  : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE,
+        NULL);
+  }
+  free(cert);
+  free(key);
+  free(client_ca);
+  return creds;
+}
+
 static void *worker_main(void *arg)
 {
   server *srv = arg;
@@ -463,7 +533,9 @@ int rpc_server_run(const rpc_config *config, db_pool *pool, const rpc_service *s
   grpc_server_register_completion_queue(srv.grpc, srv.cq, NULL);
   if (bind_methods(&srv, services, n_services) != 0)
     goto done;
-  grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+  grpc_server_credentials *creds = server_credentials(config);
+  if (creds == NULL)
+    goto done;
   int port = grpc_server_add_http2_port(srv.grpc, config->listen, creds);
   grpc_server_credentials_release(creds);
   if (port == 0) {
@@ -481,7 +553,9 @@ int rpc_server_run(const rpc_config *config, db_pool *pool, const rpc_service *s
       break;
     }
   }
-  log_info("serving on %s with %d threads", config->listen, n_workers);
+  log_info("serving %s on %s with %d threads",
+           config->tls_client_ca ? "mutual TLS" : config->tls_cert ? "TLS" : "plaintext",
+           config->listen, n_workers);
   if (n_workers == config->threads) {
     wait_for_signal();
     rc = 0;

@@ -18,6 +18,7 @@
 
 #include <grpc/status.h>
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arena.h"
@@ -61,11 +62,16 @@ typedef struct rpc_service {
 typedef struct rpc_config {
   const char *listen;
   int threads;
+  const char *tls_cert;      /* PEM files; NULL: plaintext */
+  const char *tls_key;
+  const char *tls_client_ca; /* NULL: no client certificates asked */
+  bool insecure;             /* plaintext allowed beyond loopback */
 } rpc_config;
 
 /* Serves the services until SIGTERM or SIGINT (which the caller must have blocked in all
  * threads), then stops accepting, finishes the calls in flight and returns 0. Returns -1 if
- * the server cannot start (e.g. the address is taken). */
+ * the server cannot start: the address is taken, a TLS file cannot be read, or plaintext is
+ * asked for on a non-loopback address without config->insecure. */
 int rpc_server_run(const rpc_config *config, db_pool *pool, const rpc_service *services,
                    size_t n_services);
 

@@ -1,0 +1,160 @@
+/*
+ * test_tls.c - transport security: TLS and mutual TLS handshakes that must succeed and fail,
+ * and plaintext refused beyond loopback. Starts loyaltyd instances of its own (LOYALTYD, on
+ * the harness's database) with the certificates of tests/harness/make-certs.sh (CERTS).
+ */
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "grpc/health/v1/health.pb-c.h"
+#include "testlib.h"
+
+extern char **environ;
+
+typedef struct server {
+  pid_t pid;
+  char address[64];
+} server;
+
+static int free_port(void)
+{
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t n = sizeof a;
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+      getsockname(fd, (struct sockaddr *)&a, &n) != 0)
+    tl_fail(__FILE__, __LINE__, "no free port");
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+static const char *cert(const char *name)
+{
+  char *path = tl_keep(malloc(512));
+  snprintf(path, 512, "%s/%s", getenv("CERTS"), name);
+  return path;
+}
+
+/* Starts loyaltyd with the extra arguments (NULL-terminated), listening on host. */
+static server start(const char *host, const char *const *extra)
+{
+  server s;
+  const char *argv[24] = {getenv("LOYALTYD"), "--db", tl.db, "--listen", NULL,
+                          "--log-level", "warn"};
+  int argc = 7;
+  int port = free_port();
+  snprintf(s.address, sizeof s.address, "127.0.0.1:%d", port);
+  char *listen = tl_keep(malloc(64));
+  snprintf(listen, 64, "%s:%d", host, port);
+  argv[4] = listen;
+  for (; *extra != NULL; extra++)
+    argv[argc++] = *extra;
+  argv[argc] = NULL;
+  if (posix_spawn(&s.pid, argv[0], NULL, NULL, (char *const *)argv, environ) != 0)
+    tl_fail(__FILE__, __LINE__, "cannot start %s", argv[0]);
+  return s;
+}
+
+/* SIGTERM, then the exit status (0 expected). */
+static int stop(server s)
+{
+  int status = 0;
+  kill(s.pid, SIGTERM);
+  waitpid(s.pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static grpc_status_code health(const char *address, const char *ca, const char *client_cert,
+                               const char *client_key)
+{
+  lc_options o = {.target = address, .key = tl.hq_key, .tls_ca = ca, .tls_cert = client_cert,
+                  .tls_key = client_key};
+  char err[256];
+  lc_conn *conn = lc_connect(&o, err, sizeof err);
+  if (conn == NULL)
+    tl_fail(__FILE__, __LINE__, "connect: %s", err);
+  Loyalty__V1__ListStoresRequest req = LOYALTY__V1__LIST_STORES_REQUEST__INIT;
+  ProtobufCMessage *response = NULL;
+  char *message = NULL;
+  grpc_status_code st = lc_call(conn, ADMIN("ListStores"), &req.base,
+                                &loyalty__v1__list_stores_response__descriptor, &response,
+                                &message, 3000);
+  if (response != NULL)
+    protobuf_c_message_free_unpacked(response, NULL);
+  free(message);
+  lc_close(conn);
+  return st;
+}
+
+/* The server is up once a call that should succeed does (or after 10 s). */
+static void wait_until_serving(const char *address, const char *ca, const char *c,
+                               const char *k)
+{
+  for (int i = 0; i < 100; i++) {
+    if (health(address, ca, c, k) == GRPC_STATUS_OK)
+      return;
+    usleep(100 * 1000);
+  }
+  tl_fail(__FILE__, __LINE__, "loyaltyd on %s did not come up", address);
+}
+
+static void tls_handshakes(void)
+{
+  const char *const args[] = {"--tls-cert", cert("server.pem"), "--tls-key", cert("server.key"),
+                              NULL};
+  server s = start("127.0.0.1", args);
+  wait_until_serving(s.address, cert("ca.pem"), NULL, NULL);
+  /* A plaintext client, and a client that trusts another CA, do not get through. */
+  ASSERT_EQ_STR(lc_status_name(health(s.address, NULL, NULL, NULL)), "UNAVAILABLE");
+  ASSERT_EQ_STR(lc_status_name(health(s.address, cert("other-ca.pem"), NULL, NULL)),
+                "UNAVAILABLE");
+  ASSERT_EQ_INT(stop(s), 0);
+}
+
+static void mutual_tls_handshakes(void)
+{
+  const char *const args[] = {"--tls-cert", cert("server.pem"), "--tls-key", cert("server.key"),
+                              "--tls-client-ca", cert("ca.pem"), NULL};
+  server s = start("127.0.0.1", args);
+  wait_until_serving(s.address, cert("ca.pem"), cert("store.pem"), cert("store.key"));
+  /* No client certificate; one from another CA; plaintext. */
+  ASSERT_EQ_STR(lc_status_name(health(s.address, cert("ca.pem"), NULL, NULL)), "UNAVAILABLE");
+  ASSERT_EQ_STR(lc_status_name(health(s.address, cert("ca.pem"), cert("rogue.pem"),
+                                      cert("rogue.key"))),
+                "UNAVAILABLE");
+  ASSERT_EQ_STR(lc_status_name(health(s.address, NULL, NULL, NULL)), "UNAVAILABLE");
+  ASSERT_EQ_INT(stop(s), 0);
+}
+
+static void plaintext_beyond_loopback_needs_insecure(void)
+{
+  const char *const none[] = {NULL};
+  server refused = start("0.0.0.0", none);
+  int status = 0;
+  waitpid(refused.pid, &status, 0); /* it must exit by itself, at once */
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+
+  const char *const insecure[] = {"--insecure", NULL};
+  server s = start("0.0.0.0", insecure);
+  wait_until_serving(s.address, NULL, NULL, NULL);
+  ASSERT_EQ_INT(stop(s), 0);
+}
+
+int main(int argc, char **argv)
+{
+  static const tl_test tests[] = {
+    {"tls_handshakes", tls_handshakes},
+    {"mutual_tls_handshakes", mutual_tls_handshakes},
+    {"plaintext_beyond_loopback_needs_insecure", plaintext_beyond_loopback_needs_insecure},
+  };
+  if (getenv("LOYALTYD") == NULL || getenv("CERTS") == NULL) {
+    fputs("test_tls: LOYALTYD and CERTS must be set (run via ctest)\n", stderr);
+    return 1;
+  }
+  return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
+}
