@@ -26,6 +26,7 @@ struct db_conn {
 
 struct db_pool {
   char *conninfo;
+  int statement_timeout_ms;
   pthread_mutex_t lock;
   pthread_cond_t available;
   db_conn *conns;
@@ -34,14 +35,15 @@ struct db_pool {
   int size;
 };
 
-PGconn *db_connect_once(const char *conninfo, db_error *err)
+PGconn *db_connect_once(const char *conninfo, int statement_timeout_ms, db_error *err)
 {
-  /* Our defaults come first: anything in conninfo overrides them. */
+  /* Our defaults come first: anything in conninfo overrides them. The statement timeout
+   * keeps a worker from being held forever (behind a lock, say). */
+  char options[64];
+  snprintf(options, sizeof options, "-c statement_timeout=%d", statement_timeout_ms);
   const char *keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
                         "keepalives_count", "application_name", "options", "dbname", NULL};
-  /* No statement holds a worker longer than 30 s (e.g. stuck behind a lock). */
-  const char *vals[] = {"5", "30", "10", "3", "loyaltyd", "-c statement_timeout=30000",
-                        conninfo, NULL};
+  const char *vals[] = {"5", "30", "10", "3", "loyaltyd", options, conninfo, NULL};
   PGconn *pg = PQconnectdbParams(keys, vals, 1);
   if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
     db_error_from(err, pg, NULL);
@@ -72,12 +74,13 @@ int db_error_from(db_error *err, PGconn *conn, const PGresult *result)
   return -1;
 }
 
-db_pool *db_pool_create(const char *conninfo, int size)
+db_pool *db_pool_create(const char *conninfo, int size, int statement_timeout_ms)
 {
   db_pool *pool = calloc(1, sizeof *pool);
   if (pool == NULL)
     abort();
   pool->conninfo = strdup(conninfo);
+  pool->statement_timeout_ms = statement_timeout_ms;
   pool->conns = calloc((size_t)size, sizeof *pool->conns);
   pool->free_stack = calloc((size_t)size, sizeof *pool->free_stack);
   if (pool->conninfo == NULL || pool->conns == NULL || pool->free_stack == NULL)
@@ -147,13 +150,13 @@ static bool conn_is_prepared(const db_conn *conn, const db_statement *statement)
 }
 
 /* Makes conn->pg a working connection if it can; false if PostgreSQL cannot be reached. */
-static bool conn_ensure(db_conn *conn, const char *conninfo, db_error *err)
+static bool conn_ensure(db_conn *conn, db_error *err)
 {
   if (conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_OK)
     return true;
   PQfinish(conn->pg);
   conn->n_prepared = 0;
-  conn->pg = db_connect_once(conninfo, err);
+  conn->pg = db_connect_once(conn->pool->conninfo, conn->pool->statement_timeout_ms, err);
   return conn->pg != NULL;
 }
 
@@ -185,7 +188,7 @@ PGresult *db_exec(db_conn *conn, const db_statement *statement, const char *cons
 {
   memset(err, 0, sizeof *err);
   for (int attempt = 0; attempt < 2; attempt++) {
-    if (!conn_ensure(conn, conn->pool->conninfo, err))
+    if (!conn_ensure(conn, err))
       return NULL;
     PGresult *r = exec_once(conn, statement, values, err);
     if (r != NULL || err->kind != DB_UNAVAILABLE)

@@ -45,8 +45,9 @@ typedef struct db_error {
   char detail[256];
 } db_error;
 
-/* Returns a pool of size connections to conninfo; none is opened yet. Never NULL. */
-db_pool *db_pool_create(const char *conninfo, int size);
+/* Returns a pool of size connections to conninfo; none is opened yet. Never NULL.
+ * statement_timeout_ms bounds every statement on them (0: no bound). */
+db_pool *db_pool_create(const char *conninfo, int size, int statement_timeout_ms);
 void db_pool_destroy(db_pool *pool);
 
 /* Borrows a connection, waiting at most timeout_ms; NULL when none is free in time. */
@@ -61,9 +62,9 @@ void db_release(db_pool *pool, db_conn *conn);
 PGresult *db_exec(db_conn *conn, const db_statement *statement, const char *const *values,
                   db_error *err) __attribute__((warn_unused_result));
 
-/* A connection for one-off work, with the same settings as the pool's. NULL on failure,
- * with the reason in err. The caller PQfinish()es it. */
-PGconn *db_connect_once(const char *conninfo, db_error *err);
+/* A connection for one-off work (statement_timeout_ms 0: no bound). NULL on failure, with
+ * the reason in err. The caller PQfinish()es it. */
+PGconn *db_connect_once(const char *conninfo, int statement_timeout_ms, db_error *err);
 
 /* Fills err from a failed result or connection; returns -1 for convenience. */
 int db_error_from(db_error *err, PGconn *conn, const PGresult *result);

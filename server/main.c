@@ -52,7 +52,7 @@ static int init_hq_key(PGconn *pg, const char *name)
 static int prepare_database(const options *opts)
 {
   db_error err;
-  PGconn *pg = db_connect_once(opts->db, &err);
+  PGconn *pg = db_connect_once(opts->db, 0, &err); /* migrations may take their time */
   if (pg == NULL) {
     log_error("cannot connect to the database: %s", err.message);
     return -1;
@@ -96,7 +96,7 @@ int main(int argc, char **argv)
   signal(SIGPIPE, SIG_IGN);
 
   grpc_init();
-  db_pool *pool = db_pool_create(opts.db, opts.pool_size);
+  db_pool *pool = db_pool_create(opts.db, opts.pool_size, opts.call_timeout_ms);
   earn_batch_configure(opts.earn_batch, opts.earn_writers);
   const rpc_service services[] = {points_service, admin_service, health_service};
   rpc_config config = {
@@ -106,6 +106,9 @@ int main(int argc, char **argv)
     .tls_key = opts.tls_key,
     .tls_client_ca = opts.tls_client_ca,
     .insecure = opts.insecure,
+    .max_message_bytes = opts.max_message_bytes,
+    .max_streams = opts.max_streams,
+    .max_metadata_bytes = opts.max_metadata_bytes,
   };
   int rc = rpc_server_run(&config, pool, services, sizeof services / sizeof services[0]);
   db_pool_destroy(pool);

@@ -52,6 +52,15 @@ static const option_def option_table[] = {
   {"insecure", "LOYALTY_INSECURE", OPT_FLAG, OPT(insecure), NULL, 0, 0,
    "allow plaintext on a non-loopback address (plaintext is otherwise\n"
    "only served on 127.0.0.0/8, ::1 and localhost)"},
+  {"max-message-bytes", "LOYALTY_MAX_MESSAGE_BYTES", OPT_INT, OPT(max_message_bytes), "65536",
+   1024, 64 << 20, "largest request accepted (larger: RESOURCE_EXHAUSTED)"},
+  {"max-streams", "LOYALTY_MAX_STREAMS", OPT_INT, OPT(max_streams), "100", 1, 100000,
+   "most calls in flight on one client connection"},
+  {"max-metadata-bytes", "LOYALTY_MAX_METADATA_BYTES", OPT_INT, OPT(max_metadata_bytes), "8192",
+   1024, 1 << 20, "largest request headers accepted"},
+  {"call-timeout-ms", "LOYALTY_CALL_TIMEOUT_MS", OPT_INT, OPT(call_timeout_ms), "30000", 100,
+   3600000, "the most a statement of a call may run, whatever the client's deadline\n"
+   "(longer: DEADLINE_EXCEEDED)"},
   {"migrate-only", NULL, OPT_FLAG, OPT(migrate_only), NULL, 0, 0,
    "apply pending database migrations and exit"},
   {"init-hq-key", NULL, OPT_STRING, OPT(init_hq_key), NULL, 0, 0,

@@ -24,6 +24,10 @@ typedef struct options {
   const char *tls_key;      /* PEM private key */
   const char *tls_client_ca; /* PEM CA: require client certificates it signed (mutual TLS) */
   bool insecure;            /* allow plaintext on a non-loopback address */
+  int max_message_bytes;    /* largest request accepted */
+  int max_streams;          /* concurrent calls per connection */
+  int max_metadata_bytes;   /* request headers, authorization included */
+  int call_timeout_ms;      /* the most a call may keep PostgreSQL busy */
   bool migrate_only;        /* apply migrations and exit */
   const char *init_hq_key;  /* create an HQ key with this name, print its secret, exit */
   bool help;

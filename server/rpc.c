@@ -39,6 +39,10 @@
 #define RPC_SHUTDOWN_GRACE_S 10
 /* Calls posted per method, waiting for clients. */
 #define RPC_POSTED_PER_METHOD 4
+/* A connection without calls this long is closed; one that does not finish its (TLS/HTTP2)
+ * handshake in this time too. */
+#define RPC_IDLE_CONNECTION_MS (5 * 60 * 1000)
+#define RPC_HANDSHAKE_TIMEOUT_MS 10000
 
 typedef struct method_entry {
   const rpc_service *service;
@@ -528,7 +532,21 @@ int rpc_server_run(const rpc_config *config, db_pool *pool, const rpc_service *s
   pthread_cond_init(&srv.shutdown_cond, NULL);
   atomic_init(&srv.shutting_down, false);
 
-  srv.grpc = grpc_server_create(NULL, NULL);
+  /* Limits against abuse: big or many requests, big headers, connections left silent. */
+  grpc_arg limits[] = {
+    {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+     .value.integer = config->max_message_bytes},
+    {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_CONCURRENT_STREAMS,
+     .value.integer = config->max_streams},
+    {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_METADATA_SIZE,
+     .value.integer = config->max_metadata_bytes},
+    {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+     .value.integer = RPC_IDLE_CONNECTION_MS},
+    {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+     .value.integer = RPC_HANDSHAKE_TIMEOUT_MS},
+  };
+  grpc_channel_args args = {.num_args = sizeof limits / sizeof limits[0], .args = limits};
+  srv.grpc = grpc_server_create(&args, NULL);
   srv.cq = grpc_completion_queue_create_for_next(NULL);
   grpc_server_register_completion_queue(srv.grpc, srv.cq, NULL);
   if (bind_methods(&srv, services, n_services) != 0)

@@ -66,6 +66,9 @@ typedef struct rpc_config {
   const char *tls_key;
   const char *tls_client_ca; /* NULL: no client certificates asked */
   bool insecure;             /* plaintext allowed beyond loopback */
+  int max_message_bytes;
+  int max_streams;           /* per connection */
+  int max_metadata_bytes;
 } rpc_config;
 
 /* Serves the services until SIGTERM or SIGINT (which the caller must have blocked in all
