@@ -208,6 +208,18 @@ static int store_list(ctl_env *env, const ctl_args *args)
                             &loyalty__v1__list_stores_response__descriptor);
 }
 
+static int store_phone_access(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__SetPhoneAccessRequest req = LOYALTY__V1__SET_PHONE_ACCESS_REQUEST__INIT;
+  if (args->n_positional != 2 || (strcmp(args->positional[1], "full") != 0 &&
+                                  strcmp(args->positional[1], "masked") != 0))
+    return ctl_usage_error("usage: store phone-access CODE full|masked");
+  req.store_code = (char *)args->positional[0];
+  req.sees_full_phone = strcmp(args->positional[1], "full") == 0;
+  return ctl_call_and_print(env, ADMIN("SetPhoneAccess"), &req.base,
+                            &loyalty__v1__store__descriptor);
+}
+
 static int key_issue(ctl_env *env, const ctl_args *args)
 {
   Loyalty__V1__IssueStoreKeyRequest req = LOYALTY__V1__ISSUE_STORE_KEY_REQUEST__INIT;
@@ -442,6 +454,9 @@ const ctl_command ctl_commands[] = {
   {"store", "add", "CODE --name NAME --channel pos|tmall|jd|wechat|web|other [--region R]",
    "register a store or online shop (HQ)", NULL, store_add},
   {"store", "list", "", "list the stores (HQ)", NULL, store_list},
+  {"store", "phone-access", "CODE full|masked",
+   "whether the store's keys see members' phones in full (default masked: 138****1234) (HQ)",
+   NULL, store_phone_access},
   {"key", "issue", "STORE_CODE", "issue a key for a store; the secret is shown once (HQ)",
    NULL, key_issue},
   {"key", "revoke", "KEY_ID", "revoke a key: it fails from the next call on (HQ)", NULL,

@@ -31,7 +31,7 @@ static void usage(FILE *out)
     const ctl_command *c = &ctl_commands[i];
     char name[32];
     snprintf(name, sizeof name, "%s%s%s", c->group, c->name ? " " : "", c->name ? c->name : "");
-    fprintf(out, "  %-15s %s\n", name, c->help);
+    fprintf(out, "  %-19s %s\n", name, c->help);
   }
   fputs("\n"
         "Amounts are yuan with at most two decimals (199.90); points are whole numbers.\n"

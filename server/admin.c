@@ -6,7 +6,8 @@
 
 #include <string.h>
 
-#define STORE_COLUMNS "store_code, name, channel, region, " SQL_TIMESTAMP("created_at")
+#define STORE_COLUMNS \
+  "store_code, name, channel, region, " SQL_TIMESTAMP("created_at") ", sees_full_phone"
 
 static const db_statement stmt_create_store = {
   .name = "create_store",
@@ -46,6 +47,7 @@ static Loyalty__V1__Store *store_from_row(rpc_ctx *ctx, const PGresult *r, int r
   s->channel = (Loyalty__V1__Channel)handler_get_int64(r, row, 2);
   s->region = handler_get_text(ctx, r, row, 3);
   s->created_at = handler_get_text(ctx, r, row, 4);
+  s->sees_full_phone = handler_get_bool(r, row, 5);
   return s;
 }
 
@@ -150,11 +152,40 @@ static grpc_status_code admin_revoke_key(rpc_ctx *ctx, const ProtobufCMessage *r
   return GRPC_STATUS_OK;
 }
 
+static const db_statement stmt_set_phone_access = {
+  .name = "set_phone_access",
+  .sql = "UPDATE stores SET sees_full_phone = $2 WHERE store_code = $1 RETURNING " STORE_COLUMNS,
+  .n_params = 2,
+};
+
+static grpc_status_code admin_set_phone_access(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                               ProtobufCMessage **response)
+{
+  const Loyalty__V1__SetPhoneAccessRequest *req =
+      (const Loyalty__V1__SetPhoneAccessRequest *)request;
+  const char *bad = validate_store_code(req->store_code);
+  if (bad != NULL)
+    return handler_invalid(ctx, bad);
+  const char *params[] = {req->store_code, req->sees_full_phone ? "true" : "false"};
+  PGresult *r = handler_query(ctx, &stmt_set_phone_access, params);
+  if (r == NULL)
+    return ctx->status;
+  if (PQntuples(r) == 0) {
+    PQclear(r);
+    return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "store not found (%s)", req->store_code);
+  }
+  *response = &store_from_row(ctx, r, 0)->base;
+  PQclear(r);
+  auth_forget_all(); /* the store's keys see the change on their next call */
+  return GRPC_STATUS_OK;
+}
+
 static const rpc_method_binding admin_bindings[] = {
   {"CreateStore", admin_create_store},
   {"ListStores", admin_list_stores},
   {"IssueStoreKey", admin_issue_store_key},
   {"RevokeKey", admin_revoke_key},
+  {"SetPhoneAccess", admin_set_phone_access},
 };
 
 const rpc_service admin_service = {

@@ -81,7 +81,8 @@ void auth_forget_all(void)
 
 static const db_statement stmt_find_key = {
   .name = "auth_find_key",
-  .sql = "SELECT k.key_id, coalesce(s.store_code, '') FROM api_keys k"
+  .sql = "SELECT k.key_id, coalesce(s.store_code, ''), coalesce(s.sees_full_phone, true)"
+         " FROM api_keys k"
          " LEFT JOIN stores s USING (store_id)"
          " WHERE k.secret_hash = $1 AND k.revoked_at IS NULL",
   .n_params = 1,
@@ -169,6 +170,7 @@ auth_result auth_authenticate(db_pool *pool, const char *header, size_t length, 
     snprintf(who->key_id, sizeof who->key_id, "%s", PQgetvalue(r, 0, 0));
     snprintf(who->store_code, sizeof who->store_code, "%s", PQgetvalue(r, 0, 1));
     who->is_hq = who->store_code[0] == '\0';
+    who->sees_full_phone = PQgetvalue(r, 0, 2)[0] == 't';
     cache_put(hash, who, generation);
     result = AUTH_OK;
   }

@@ -31,6 +31,7 @@ typedef struct principal {
   char key_id[AUTH_KEY_ID_SIZE];
   char store_code[AUTH_STORE_CODE_SIZE]; /* "" for an HQ key */
   bool is_hq;
+  bool sees_full_phone; /* HQ, or a store HQ granted it */
 } principal;
 
 typedef enum auth_result {

@@ -65,7 +65,7 @@ static void identity_alone_finds_the_member(void)
   Loyalty__V1__Member *got = (Loyalty__V1__Member *)tl_call_ok(
       mini.conn, POINTS("GetMember"), &req.base, &loyalty__v1__member__descriptor);
   ASSERT_EQ_INT(got->member_id, m->member_id);
-  ASSERT_EQ_STR(got->phone, phone);
+  ASSERT_EQ_INT(strlen(got->phone), 11); /* masked for a store: see the test below */
   tl_result by_phone = get_member_by_phone(mini.conn, phone);
   ASSERT_STATUS(by_phone, GRPC_STATUS_OK);
   ASSERT_EQ_INT(((Loyalty__V1__Member *)by_phone.response)->member_id, m->member_id);
@@ -149,6 +149,52 @@ static void enrollment_of_one_person_at_once_makes_one_member(void)
   }
 }
 
+static const char *phone_seen_by(lc_conn *conn, int64_t member)
+{
+  Loyalty__V1__GetMemberRequest req = LOYALTY__V1__GET_MEMBER_REQUEST__INIT;
+  req.key_case = LOYALTY__V1__GET_MEMBER_REQUEST__KEY_MEMBER_ID;
+  req.member_id = member;
+  return ((Loyalty__V1__Member *)tl_call_ok(conn, POINTS("GetMember"), &req.base,
+                                            &loyalty__v1__member__descriptor))->phone;
+}
+
+static tl_result set_phone_access(const char *store_code, bool full)
+{
+  Loyalty__V1__SetPhoneAccessRequest req = LOYALTY__V1__SET_PHONE_ACCESS_REQUEST__INIT;
+  req.store_code = (char *)store_code;
+  req.sees_full_phone = full;
+  return tl_call(tl_hq, ADMIN("SetPhoneAccess"), &req.base, &loyalty__v1__store__descriptor);
+}
+
+static void stores_see_phones_masked_unless_granted(void)
+{
+  tl_store s = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
+  const char *phone = tl_phone();
+  Loyalty__V1__Member *m = enroll(s.conn, phone, NULL, NULL, GRPC_STATUS_OK);
+  char masked[16];
+  snprintf(masked, sizeof masked, "%.3s****%s", phone, phone + 7);
+  ASSERT_EQ_STR(m->phone, masked);
+  ASSERT_EQ_STR(phone_seen_by(s.conn, m->member_id), masked);
+  ASSERT_EQ_STR(phone_seen_by(tl_hq, m->member_id), phone);
+  /* Looking a member up by the full phone still works for the store. */
+  ASSERT_STATUS(get_member_by_phone(s.conn, phone), GRPC_STATUS_OK);
+
+  tl_result granted = set_phone_access(s.code, true);
+  ASSERT_STATUS(granted, GRPC_STATUS_OK);
+  ASSERT_TRUE(((Loyalty__V1__Store *)granted.response)->sees_full_phone);
+  ASSERT_EQ_STR(phone_seen_by(s.conn, m->member_id), phone);
+  ASSERT_STATUS(set_phone_access(s.code, false), GRPC_STATUS_OK);
+  ASSERT_EQ_STR(phone_seen_by(s.conn, m->member_id), masked);
+  ASSERT_STATUS(set_phone_access("NOSUCHSTORE", true), GRPC_STATUS_NOT_FOUND);
+  /* Only HQ grants. */
+  Loyalty__V1__SetPhoneAccessRequest req = LOYALTY__V1__SET_PHONE_ACCESS_REQUEST__INIT;
+  req.store_code = (char *)s.code;
+  req.sees_full_phone = true;
+  ASSERT_STATUS(tl_call(s.conn, ADMIN("SetPhoneAccess"), &req.base,
+                        &loyalty__v1__store__descriptor),
+                GRPC_STATUS_PERMISSION_DENIED);
+}
+
 int main(int argc, char **argv)
 {
   static const tl_test tests[] = {
@@ -161,6 +207,7 @@ int main(int argc, char **argv)
     {"unknown_member_is_not_found", unknown_member_is_not_found},
     {"enrollment_of_one_person_at_once_makes_one_member",
      enrollment_of_one_person_at_once_makes_one_member},
+    {"stores_see_phones_masked_unless_granted", stores_see_phones_masked_unless_granted},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }

@@ -53,7 +53,8 @@ phone = "16%09d" % (int(tag) % 10**9)
 member = points.EnrollMember(points_pb2.EnrollMemberRequest(
     request_id="py-en-" + tag, phone=phone, name="王芳", birthday="1991-%02d-01" % 1,
     identities=[common_pb2.Identity(kind="wechat_unionid", value="u" + tag)]), metadata=till)
-assert member.phone == phone and member.enrolled_store == store.store_code
+assert member.phone == phone[:3] + "****" + phone[7:], member.phone  # masked for stores
+assert member.enrolled_store == store.store_code
 mid = member.member_id
 
 earn_request = points_pb2.EarnRequest(request_id="py-e-" + tag, member_id=mid,
