@@ -226,10 +226,48 @@ static int key_issue(ctl_env *env, const ctl_args *args)
   if (args->n_positional != 1)
     return ctl_usage_error("usage: key issue STORE_CODE");
   req.store_code = (char *)args->positional[0];
+  req.expires_at = (char *)(ctl_arg(args, "expires") ? ctl_arg(args, "expires") : "");
   if (!env->json)
     fputs("the secret is shown once: keep it now\n", stderr);
   return ctl_call_and_print(env, ADMIN("IssueStoreKey"), &req.base,
                             &loyalty__v1__issued_key__descriptor);
+}
+
+static int key_issue_hq(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__IssueHqKeyRequest req = LOYALTY__V1__ISSUE_HQ_KEY_REQUEST__INIT;
+  if (args->n_positional != 1)
+    return ctl_usage_error("usage: key issue-hq OPERATOR [--expires WHEN]");
+  req.operator_ = (char *)args->positional[0];
+  req.expires_at = (char *)(ctl_arg(args, "expires") ? ctl_arg(args, "expires") : "");
+  if (!env->json)
+    fputs("the secret is shown once: keep it now\n", stderr);
+  return ctl_call_and_print(env, ADMIN("IssueHqKey"), &req.base,
+                            &loyalty__v1__issued_key__descriptor);
+}
+
+static int key_rotate(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__RotateKeyRequest req = LOYALTY__V1__ROTATE_KEY_REQUEST__INIT;
+  if (args->n_positional != 1)
+    return ctl_usage_error("usage: key rotate KEY_ID [--expires WHEN]");
+  req.key_id = (char *)args->positional[0];
+  req.expires_at = (char *)(ctl_arg(args, "expires") ? ctl_arg(args, "expires") : "");
+  if (!env->json)
+    fputs("the secret is shown once; the old key works until you revoke it\n", stderr);
+  return ctl_call_and_print(env, ADMIN("RotateKey"), &req.base,
+                            &loyalty__v1__issued_key__descriptor);
+}
+
+static int key_list(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__ListKeysRequest req = LOYALTY__V1__LIST_KEYS_REQUEST__INIT;
+  if (args->n_positional > 1)
+    return ctl_usage_error("usage: key list [STORE_CODE] [--all]");
+  req.store_code = (char *)(args->n_positional ? args->positional[0] : "");
+  req.include_revoked = ctl_flag(args, "all");
+  return ctl_call_and_print(env, ADMIN("ListKeys"), &req.base,
+                            &loyalty__v1__list_keys_response__descriptor);
 }
 
 static int key_revoke(ctl_env *env, const ctl_args *args)
@@ -447,6 +485,7 @@ static int health(ctl_env *env, const ctl_args *args)
 }
 
 static const char *const history_flags[] = {"all", NULL};
+static const char *const list_flags[] = {"all", NULL};
 
 #define WRITE_OPTS " [--store CODE] [--request-id ID]"
 
@@ -457,8 +496,16 @@ const ctl_command ctl_commands[] = {
   {"store", "phone-access", "CODE full|masked",
    "whether the store's keys see members' phones in full (default masked: 138****1234) (HQ)",
    NULL, store_phone_access},
-  {"key", "issue", "STORE_CODE", "issue a key for a store; the secret is shown once (HQ)",
-   NULL, key_issue},
+  {"key", "issue", "STORE_CODE [--expires WHEN]",
+   "issue a key for a store; the secret is shown once (HQ)", NULL, key_issue},
+  {"key", "issue-hq", "OPERATOR [--expires WHEN]",
+   "issue an HQ key for an operator, named in the ledger rows it causes (HQ)", NULL,
+   key_issue_hq},
+  {"key", "rotate", "KEY_ID [--expires WHEN]",
+   "a new key for the same store or operator; the old one works until revoked (HQ)", NULL,
+   key_rotate},
+  {"key", "list", "[STORE_CODE] [--all]", "list keys, never their secrets; --all: revoked too (HQ)",
+   list_flags, key_list},
   {"key", "revoke", "KEY_ID", "revoke a key: it fails from the next call on (HQ)", NULL,
    key_revoke},
   {"member", "enroll",

@@ -23,12 +23,31 @@ static const db_statement stmt_list_stores = {
   .n_params = 0,
 };
 
-static const db_statement stmt_issue_store_key = {
-  .name = "issue_store_key",
-  .sql = "INSERT INTO api_keys (key_id, secret_hash, store_id, name)"
-         " SELECT $1, $2, store_id, $3 FROM stores WHERE store_code = $3 RETURNING key_id",
-  .n_params = 3,
+#define ISSUED_COLUMNS "key_id, store_code, name, coalesce(" SQL_TIMESTAMP("expires_at") ", '')"
+
+static const db_statement stmt_issue_key = {
+  .name = "issue_key",
+  .sql = "SELECT " ISSUED_COLUMNS " FROM loyalty_issue_key($1, $2, $3, $4, $5)",
+  .n_params = 5,
   .no_retry = true, /* would issue a second key */
+};
+
+static const db_statement stmt_rotate_key = {
+  .name = "rotate_key",
+  .sql = "SELECT " ISSUED_COLUMNS " FROM loyalty_rotate_key($1, $2, $3, $4)",
+  .n_params = 4,
+  .no_retry = true,
+};
+
+static const db_statement stmt_list_keys = {
+  .name = "list_keys",
+  .sql = "SELECT k.key_id, coalesce(s.store_code, ''), k.name, " SQL_TIMESTAMP("k.created_at") ","
+         " coalesce(" SQL_TIMESTAMP("k.expires_at") ", ''),"
+         " coalesce(" SQL_TIMESTAMP("k.revoked_at") ", '')"
+         " FROM api_keys k LEFT JOIN stores s USING (store_id)"
+         " WHERE ($1 = '' OR s.store_code = $1) AND ($2 OR k.revoked_at IS NULL)"
+         " ORDER BY k.created_at, k.key_id",
+  .n_params = 2,
 };
 
 static const db_statement stmt_revoke_key = {
@@ -99,6 +118,32 @@ static grpc_status_code admin_list_stores(rpc_ctx *ctx, const ProtobufCMessage *
   return GRPC_STATUS_OK;
 }
 
+/* Runs an issuing statement with a fresh key: its id and hash go into params[slot] and
+ * params[slot + 1]. The answer carries the secret, shown this once. */
+static grpc_status_code issue(rpc_ctx *ctx, const db_statement *statement, const char **params,
+                              int slot, ProtobufCMessage **response)
+{
+  char key_id[AUTH_KEY_ID_SIZE], secret[AUTH_SECRET_SIZE], hash[AUTH_HASH_HEX_SIZE];
+  if (auth_new_key(key_id, secret) != 0)
+    return rpc_fail(ctx, GRPC_STATUS_INTERNAL, "random source failed");
+  auth_hash_secret(secret, hash);
+  params[slot] = key_id;
+  params[slot + 1] = hash;
+  PGresult *r = handler_query(ctx, statement, params);
+  if (r == NULL)
+    return ctx->status;
+  Loyalty__V1__IssuedKey *out = arena_alloc(ctx->arena, sizeof *out);
+  loyalty__v1__issued_key__init(out);
+  out->key_id = handler_get_text(ctx, r, 0, 0);
+  out->store_code = handler_get_text(ctx, r, 0, 1);
+  out->name = handler_get_text(ctx, r, 0, 2);
+  out->expires_at = handler_get_text(ctx, r, 0, 3);
+  out->secret = arena_strdup(ctx->arena, secret);
+  PQclear(r);
+  *response = &out->base;
+  return GRPC_STATUS_OK;
+}
+
 static grpc_status_code admin_issue_store_key(rpc_ctx *ctx, const ProtobufCMessage *request,
                                               ProtobufCMessage **response)
 {
@@ -107,23 +152,55 @@ static grpc_status_code admin_issue_store_key(rpc_ctx *ctx, const ProtobufCMessa
   const char *bad = validate_store_code(req->store_code);
   if (bad != NULL)
     return handler_invalid(ctx, bad);
-  char key_id[AUTH_KEY_ID_SIZE], secret[AUTH_SECRET_SIZE], hash[AUTH_HASH_HEX_SIZE];
-  if (auth_new_key(key_id, secret) != 0)
-    return rpc_fail(ctx, GRPC_STATUS_INTERNAL, "random source failed");
-  auth_hash_secret(secret, hash);
-  const char *params[] = {key_id, hash, req->store_code};
-  PGresult *r = handler_query(ctx, &stmt_issue_store_key, params);
+  /* A store key is named after its store. */
+  const char *params[] = {NULL, NULL, req->store_code, req->store_code, req->expires_at};
+  return issue(ctx, &stmt_issue_key, params, 0, response);
+}
+
+static grpc_status_code admin_issue_hq_key(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                           ProtobufCMessage **response)
+{
+  const Loyalty__V1__IssueHqKeyRequest *req = (const Loyalty__V1__IssueHqKeyRequest *)request;
+  if (req->operator_[0] == '\0' || !validate_text(req->operator_, 64))
+    return handler_invalid(ctx, "operator must be 1-64 bytes of UTF-8 text");
+  const char *params[] = {NULL, NULL, NULL, req->operator_, req->expires_at};
+  return issue(ctx, &stmt_issue_key, params, 0, response);
+}
+
+static grpc_status_code admin_rotate_key(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                         ProtobufCMessage **response)
+{
+  const Loyalty__V1__RotateKeyRequest *req = (const Loyalty__V1__RotateKeyRequest *)request;
+  if (req->key_id[0] == '\0' || strlen(req->key_id) >= AUTH_KEY_ID_SIZE)
+    return handler_invalid(ctx, "key_id is required");
+  const char *params[] = {req->key_id, NULL, NULL, req->expires_at};
+  return issue(ctx, &stmt_rotate_key, params, 1, response);
+}
+
+static grpc_status_code admin_list_keys(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                        ProtobufCMessage **response)
+{
+  const Loyalty__V1__ListKeysRequest *req = (const Loyalty__V1__ListKeysRequest *)request;
+  const char *params[] = {req->store_code, req->include_revoked ? "true" : "false"};
+  PGresult *r = handler_query(ctx, &stmt_list_keys, params);
   if (r == NULL)
     return ctx->status;
-  int rows = PQntuples(r);
+  Loyalty__V1__ListKeysResponse *out = arena_alloc(ctx->arena, sizeof *out);
+  loyalty__v1__list_keys_response__init(out);
+  out->n_keys = (size_t)PQntuples(r);
+  out->keys = arena_alloc(ctx->arena, (out->n_keys + 1) * sizeof *out->keys);
+  for (int i = 0; i < (int)out->n_keys; i++) {
+    Loyalty__V1__ApiKey *k = arena_alloc(ctx->arena, sizeof *k);
+    loyalty__v1__api_key__init(k);
+    k->key_id = handler_get_text(ctx, r, i, 0);
+    k->store_code = handler_get_text(ctx, r, i, 1);
+    k->name = handler_get_text(ctx, r, i, 2);
+    k->created_at = handler_get_text(ctx, r, i, 3);
+    k->expires_at = handler_get_text(ctx, r, i, 4);
+    k->revoked_at = handler_get_text(ctx, r, i, 5);
+    out->keys[i] = k;
+  }
   PQclear(r);
-  if (rows == 0)
-    return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "store not found (%s)", req->store_code);
-  Loyalty__V1__IssuedKey *out = arena_alloc(ctx->arena, sizeof *out);
-  loyalty__v1__issued_key__init(out);
-  out->key_id = arena_strdup(ctx->arena, key_id);
-  out->secret = arena_strdup(ctx->arena, secret);
-  out->store_code = req->store_code;
   *response = &out->base;
   return GRPC_STATUS_OK;
 }
@@ -184,6 +261,9 @@ static const rpc_method_binding admin_bindings[] = {
   {"CreateStore", admin_create_store},
   {"ListStores", admin_list_stores},
   {"IssueStoreKey", admin_issue_store_key},
+  {"IssueHqKey", admin_issue_hq_key},
+  {"RotateKey", admin_rotate_key},
+  {"ListKeys", admin_list_keys},
   {"RevokeKey", admin_revoke_key},
   {"SetPhoneAccess", admin_set_phone_access},
 };

@@ -59,14 +59,15 @@ static bool cache_get(const char *hash, principal *who)
   return hit;
 }
 
-static void cache_put(const char *hash, const principal *who, uint64_t generation)
+static void cache_put(const char *hash, const principal *who, uint64_t generation,
+                      long long ttl_ms)
 {
   pthread_mutex_lock(&cache_lock);
   if (generation == cache_generation) { /* not if a revocation happened while we looked */
     cache_entry *e = cache_slot(hash);
     strcpy(e->hash, hash);
     e->who = *who;
-    e->expires_ms = now_ms() + AUTH_CACHE_TTL_MS;
+    e->expires_ms = now_ms() + (ttl_ms < AUTH_CACHE_TTL_MS ? ttl_ms : AUTH_CACHE_TTL_MS);
     e->generation = generation;
   }
   pthread_mutex_unlock(&cache_lock);
@@ -81,10 +82,12 @@ void auth_forget_all(void)
 
 static const db_statement stmt_find_key = {
   .name = "auth_find_key",
-  .sql = "SELECT k.key_id, coalesce(s.store_code, ''), coalesce(s.sees_full_phone, true)"
+  .sql = "SELECT k.key_id, coalesce(s.store_code, ''), coalesce(s.sees_full_phone, true),"
+         " k.name, coalesce(extract(epoch FROM k.expires_at - now()) * 1000, -1)::bigint"
          " FROM api_keys k"
          " LEFT JOIN stores s USING (store_id)"
-         " WHERE k.secret_hash = $1 AND k.revoked_at IS NULL",
+         " WHERE k.secret_hash = $1 AND k.revoked_at IS NULL"
+         "   AND (k.expires_at IS NULL OR k.expires_at > now())",
   .n_params = 1,
 };
 
@@ -171,7 +174,10 @@ auth_result auth_authenticate(db_pool *pool, const char *header, size_t length, 
     snprintf(who->store_code, sizeof who->store_code, "%s", PQgetvalue(r, 0, 1));
     who->is_hq = who->store_code[0] == '\0';
     who->sees_full_phone = PQgetvalue(r, 0, 2)[0] == 't';
-    cache_put(hash, who, generation);
+    snprintf(who->name, sizeof who->name, "%s", PQgetvalue(r, 0, 3));
+    /* An expiring key is cached no longer than it lives. */
+    long long ms_left = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
+    cache_put(hash, who, generation, ms_left < 0 ? AUTH_CACHE_TTL_MS : ms_left);
     result = AUTH_OK;
   }
   PQclear(r);

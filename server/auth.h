@@ -1,6 +1,7 @@
 /*
  * auth.h - API keys: secrets, their hashes, and who is calling.
  *
+ * A key may expire (api_keys.expires_at); an expired or revoked key is "invalid".
  * A secret is "lk_" + 43 base64url characters (32 random bytes from OpenSSL RAND_bytes).
  * Only SHA-256(secret), in hex, is stored. A key belongs to one store, or to HQ.
  *
@@ -32,6 +33,7 @@ typedef struct principal {
   char store_code[AUTH_STORE_CODE_SIZE]; /* "" for an HQ key */
   bool is_hq;
   bool sees_full_phone; /* HQ, or a store HQ granted it */
+  char name[68];        /* the key's name: its store's code, or an HQ key's operator */
 } principal;
 
 typedef enum auth_result {

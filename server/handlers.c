@@ -26,6 +26,13 @@ grpc_status_code handler_acting_store(rpc_ctx *ctx, const char *requested, const
   return GRPC_STATUS_OK;
 }
 
+const char *handler_principal(rpc_ctx *ctx)
+{
+  if (!ctx->who.is_hq)
+    return ctx->who.key_id;
+  return arena_printf(ctx->arena, "%s:%s", ctx->who.key_id, ctx->who.name);
+}
+
 grpc_status_code handler_invalid(rpc_ctx *ctx, const char *why)
 {
   return rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "%s", why);

@@ -41,6 +41,10 @@ grpc_status_code members_link_identity(rpc_ctx *ctx, const ProtobufCMessage *req
  */
 grpc_status_code handler_acting_store(rpc_ctx *ctx, const char *requested, const char **code);
 
+/* Who the ledger says caused a movement: the key_id of a store key; "key_id:operator" for an
+ * HQ key. */
+const char *handler_principal(rpc_ctx *ctx);
+
 /* INVALID_ARGUMENT with why (a validate_* message). */
 grpc_status_code handler_invalid(rpc_ctx *ctx, const char *why);
 

@@ -48,7 +48,7 @@ grpc_status_code members_enroll(rpc_ctx *ctx, const ProtobufCMessage *request,
     return ctx->status;
 
   const char *params[] = {
-    ctx->who.key_id, store, req->request_id, rpc_request_hash(ctx, request), req->phone,
+    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request), req->phone,
     req->name, req->birthday[0] ? req->birthday : NULL,
     handler_text_array(ctx, kinds, req->n_identities),
     handler_text_array(ctx, values, req->n_identities),
@@ -107,7 +107,7 @@ grpc_status_code members_link_identity(rpc_ctx *ctx, const ProtobufCMessage *req
     return ctx->status;
   const char *member_id = handler_int64(ctx, req->member_id);
   const char *params[] = {
-    ctx->who.key_id, store, req->request_id, rpc_request_hash(ctx, request),
+    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
     member_id, req->identity->kind, req->identity->value,
   };
   PGresult *r = handler_query(ctx, &stmt_link_identity, params);

@@ -95,7 +95,7 @@ static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *reques
   if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
     return ctx->status;
   const char *params[EARN_N_PARAMS] = {
-    [EARN_PRINCIPAL] = ctx->who.key_id,
+    [EARN_PRINCIPAL] = handler_principal(ctx),
     [EARN_STORE_CODE] = store,
     [EARN_REQUEST_ID] = req->request_id,
     [EARN_HASH] = rpc_request_hash(ctx, request),
@@ -127,7 +127,7 @@ static grpc_status_code points_redeem(rpc_ctx *ctx, const ProtobufCMessage *requ
   if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
     return ctx->status;
   const char *params[] = {
-    ctx->who.key_id, store, req->request_id, rpc_request_hash(ctx, request),
+    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
     handler_int64(ctx, req->member_id), handler_int64(ctx, req->points), req->order_id,
     req->reason,
   };
@@ -152,7 +152,7 @@ static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *requ
     return ctx->status;
   bool by_txn = req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL_TRANSACTION_ID;
   const char *params[] = {
-    ctx->who.key_id, store, req->request_id, rpc_request_hash(ctx, request),
+    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
     handler_int64(ctx, req->member_id),
     by_txn ? handler_int64(ctx, req->transaction_id) : NULL,
     by_txn ? NULL : req->order_id,
@@ -175,7 +175,7 @@ static grpc_status_code points_cancel_redemption(rpc_ctx *ctx, const ProtobufCMe
   if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
     return ctx->status;
   const char *params[] = {
-    ctx->who.key_id, store, req->request_id, rpc_request_hash(ctx, request),
+    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
     handler_int64(ctx, req->member_id), handler_int64(ctx, req->redemption_id),
   };
   return move_points(ctx, &stmt_cancel_redemption, params, response);

@@ -1,6 +1,10 @@
 /*
  * test_auth.c - who may call what: keys, stores, HQ, the health check.
  */
+#define _GNU_SOURCE /* memmem */
+#include <string.h>
+#include <unistd.h>
+
 #include "grpc/health/v1/health.pb-c.h"
 #include "testlib.h"
 
@@ -161,6 +165,94 @@ static void secrets_are_stored_only_as_hashes(void)
   ASSERT_EQ_STR(tl_sql_value(sql), "1");
 }
 
+static Loyalty__V1__IssuedKey *issue_store_key(const char *store_code, const char *expires_at,
+                                               grpc_status_code want)
+{
+  Loyalty__V1__IssueStoreKeyRequest req = LOYALTY__V1__ISSUE_STORE_KEY_REQUEST__INIT;
+  req.store_code = (char *)store_code;
+  req.expires_at = (char *)expires_at;
+  tl_result r = tl_call(tl_hq, ADMIN("IssueStoreKey"), &req.base,
+                        &loyalty__v1__issued_key__descriptor);
+  ASSERT_STATUS(r, want);
+  return (Loyalty__V1__IssuedKey *)r.response;
+}
+
+static void keys_are_listed_without_secrets(void)
+{
+  tl_store s = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
+  Loyalty__V1__IssuedKey *second = issue_store_key(s.code, "", GRPC_STATUS_OK);
+  Loyalty__V1__ListKeysRequest req = LOYALTY__V1__LIST_KEYS_REQUEST__INIT;
+  req.store_code = (char *)s.code;
+  Loyalty__V1__ListKeysResponse *list = (Loyalty__V1__ListKeysResponse *)tl_call_ok(
+      tl_hq, ADMIN("ListKeys"), &req.base, &loyalty__v1__list_keys_response__descriptor);
+  ASSERT_EQ_INT(list->n_keys, 2);
+  ASSERT_EQ_STR(list->keys[0]->key_id, s.key_id);
+  ASSERT_EQ_STR(list->keys[1]->key_id, second->key_id);
+  ASSERT_EQ_STR(list->keys[1]->name, s.code);
+  /* The whole answer, as bytes, does not contain the secret. */
+  size_t size = protobuf_c_message_get_packed_size(&list->base);
+  uint8_t *bytes = tl_keep(malloc(size + 1));
+  protobuf_c_message_pack(&list->base, bytes);
+  ASSERT_TRUE(memmem(bytes, size, second->secret, strlen(second->secret)) == NULL);
+}
+
+static void rotated_key_works_beside_the_old_until_it_is_revoked(void)
+{
+  tl_store s = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_TMALL);
+  int64_t m = tl_enroll(s.conn, "");
+  Loyalty__V1__RotateKeyRequest rotate = LOYALTY__V1__ROTATE_KEY_REQUEST__INIT;
+  rotate.key_id = (char *)s.key_id;
+  Loyalty__V1__IssuedKey *fresh = (Loyalty__V1__IssuedKey *)tl_call_ok(
+      tl_hq, ADMIN("RotateKey"), &rotate.base, &loyalty__v1__issued_key__descriptor);
+  ASSERT_EQ_STR(fresh->store_code, s.code);
+  lc_conn *new_conn = tl_connect(fresh->secret);
+  ASSERT_STATUS(get_balance(s.conn, m), GRPC_STATUS_OK);
+  ASSERT_STATUS(get_balance(new_conn, m), GRPC_STATUS_OK);
+  Loyalty__V1__RevokeKeyRequest revoke = LOYALTY__V1__REVOKE_KEY_REQUEST__INIT;
+  revoke.key_id = (char *)s.key_id;
+  tl_call_ok(tl_hq, ADMIN("RevokeKey"), &revoke.base,
+             &loyalty__v1__revoke_key_response__descriptor);
+  ASSERT_STATUS(get_balance(s.conn, m), GRPC_STATUS_UNAUTHENTICATED);
+  ASSERT_STATUS(get_balance(new_conn, m), GRPC_STATUS_OK);
+  /* A revoked key cannot be rotated. */
+  ASSERT_STATUS(tl_call(tl_hq, ADMIN("RotateKey"), &rotate.base,
+                        &loyalty__v1__issued_key__descriptor),
+                GRPC_STATUS_FAILED_PRECONDITION);
+}
+
+static void expired_key_is_unauthenticated(void)
+{
+  tl_store s = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_WEB);
+  int64_t m = tl_enroll(s.conn, "");
+  issue_store_key(s.code, "2001-01-01", GRPC_STATUS_INVALID_ARGUMENT);
+  issue_store_key(s.code, "not a date", GRPC_STATUS_INVALID_ARGUMENT);
+  char *soon = tl_sql_value("SELECT to_char(now() + interval '2 seconds',"
+                            " 'YYYY-MM-DD\"T\"HH24:MI:SS.MSOF')");
+  Loyalty__V1__IssuedKey *brief = issue_store_key(s.code, soon, GRPC_STATUS_OK);
+  ASSERT_TRUE(brief->expires_at[0] != '\0');
+  lc_conn *conn = tl_connect(brief->secret);
+  ASSERT_STATUS(get_balance(conn, m), GRPC_STATUS_OK);
+  usleep(2500 * 1000);
+  ASSERT_STATUS(get_balance(conn, m), GRPC_STATUS_UNAUTHENTICATED);
+}
+
+static void hq_operator_is_named_in_the_ledger(void)
+{
+  Loyalty__V1__IssueHqKeyRequest req = LOYALTY__V1__ISSUE_HQ_KEY_REQUEST__INIT;
+  req.operator_ = "crm-li.hong";
+  Loyalty__V1__IssuedKey *key = (Loyalty__V1__IssuedKey *)tl_call_ok(
+      tl_hq, ADMIN("IssueHqKey"), &req.base, &loyalty__v1__issued_key__descriptor);
+  ASSERT_EQ_STR(key->store_code, "");
+  lc_conn *operator_conn = tl_connect(key->secret);
+  ASSERT_STATUS(list_stores(operator_conn), GRPC_STATUS_OK); /* an HQ key */
+  int64_t m = tl_enroll(operator_conn, "");
+  ASSERT_STATUS(tl_earn(operator_conn, m, 10000), GRPC_STATUS_OK);
+  char sql[128], want[128];
+  snprintf(sql, sizeof sql, "SELECT principal FROM ledger WHERE member_id = %" PRId64, m);
+  snprintf(want, sizeof want, "%s:crm-li.hong", key->key_id);
+  ASSERT_EQ_STR(tl_sql_value(sql), want);
+}
+
 int main(int argc, char **argv)
 {
   static const tl_test tests[] = {
@@ -173,6 +265,11 @@ int main(int argc, char **argv)
     {"hq_key_calls_both_services", hq_key_calls_both_services},
     {"admin_rejects_bad_stores", admin_rejects_bad_stores},
     {"secrets_are_stored_only_as_hashes", secrets_are_stored_only_as_hashes},
+    {"keys_are_listed_without_secrets", keys_are_listed_without_secrets},
+    {"rotated_key_works_beside_the_old_until_it_is_revoked",
+     rotated_key_works_beside_the_old_until_it_is_revoked},
+    {"expired_key_is_unauthenticated", expired_key_is_unauthenticated},
+    {"hq_operator_is_named_in_the_ledger", hq_operator_is_named_in_the_ledger},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }

@@ -1,0 +1,48 @@
+-- 0005_key_lifecycle.sql - keys may expire; HQ keys name their operator (api_keys.name);
+-- a key is rotated by issuing a new one for the same store or operator while the old one
+-- still works until it is revoked or expires.
+ALTER TABLE api_keys ADD COLUMN expires_at timestamptz;
+
+-- Issues a key: for p_store_code, or for HQ when it is NULL. p_expires_at: '' for never, or
+-- anything timestamptz reads (a date means its midnight, in the server's time zone).
+CREATE FUNCTION loyalty_issue_key(p_key_id text, p_hash bytea, p_store_code text, p_name text,
+                                  p_expires_at text)
+RETURNS TABLE (key_id text, store_code text, name text, expires_at timestamptz)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_store_id int;
+  v_expires timestamptz := nullif(p_expires_at, '')::timestamptz;
+BEGIN
+  IF p_store_code IS NOT NULL THEN
+    SELECT s.store_id INTO v_store_id FROM stores s WHERE s.store_code = p_store_code;
+    IF NOT FOUND THEN
+      RAISE 'store not found' USING ERRCODE = 'LY404', DETAIL = p_store_code;
+    END IF;
+  END IF;
+  IF v_expires <= now() THEN
+    RAISE 'expires_at must be in the future' USING ERRCODE = 'LY400', DETAIL = p_expires_at;
+  END IF;
+  INSERT INTO api_keys (key_id, secret_hash, store_id, name, expires_at)
+  VALUES (p_key_id, p_hash, v_store_id, p_name, v_expires);
+  RETURN QUERY SELECT p_key_id, coalesce(p_store_code, ''), p_name, v_expires;
+END $$;
+
+-- A new key for the store or operator of p_old_key_id, which keeps working.
+CREATE FUNCTION loyalty_rotate_key(p_old_key_id text, p_key_id text, p_hash bytea,
+                                   p_expires_at text)
+RETURNS TABLE (key_id text, store_code text, name text, expires_at timestamptz)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_old record;
+BEGIN
+  SELECT k.name, k.revoked_at, s.store_code INTO v_old
+  FROM api_keys k LEFT JOIN stores s USING (store_id) WHERE k.key_id = p_old_key_id;
+  IF NOT FOUND THEN
+    RAISE 'key not found' USING ERRCODE = 'LY404', DETAIL = p_old_key_id;
+  END IF;
+  IF v_old.revoked_at IS NOT NULL THEN
+    RAISE 'key is revoked' USING ERRCODE = 'LY412', DETAIL = p_old_key_id;
+  END IF;
+  RETURN QUERY SELECT * FROM loyalty_issue_key(p_key_id, p_hash, v_old.store_code, v_old.name,
+                                               p_expires_at);
+END $$;
