@@ -84,6 +84,15 @@ for _ in $(seq 100); do
 done
 "$ctl" --server "$server" health >/dev/null || die "loyaltyd does not answer on $server"
 
+# Machine-wide CPU use between two snapshots of /proc/stat: "busy%" (user+system+irq+steal).
+cpu_snapshot() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+cpu_busy() {  # BEFORE_SNAPSHOT
+  local b0 t0 b1 t1
+  read -r b0 t0 <<<"$1"
+  read -r b1 t1 < <(cpu_snapshot)
+  echo $(( (b1 - b0) * 100 / (t1 - t0 > 0 ? t1 - t0 : 1) ))
+}
+
 export LOYALTY_SERVER=$server
 LOYALTY_KEY=$hq_key "$ctl" store add BENCH01 --name "Bench store" --channel pos >/dev/null
 store_key=$(LOYALTY_KEY=$hq_key "$ctl" --json key issue BENCH01 2>/dev/null |
@@ -91,10 +100,12 @@ store_key=$(LOYALTY_KEY=$hq_key "$ctl" --json key issue BENCH01 2>/dev/null |
 [ -n "$store_key" ] || die "could not issue a store key"
 
 echo "== service: loyalty-loadgen, $concurrency clients, $duration s, $members members"
+before=$(cpu_snapshot)
 "$loadgen" --server "$server" --key "$store_key" --concurrency "$concurrency" \
   --duration "$duration" --members "$members" | tee "$work/loadgen.out"
 service_rate=$(sed -n 's/^RESULT .* rate=\([0-9.]*\) .*/\1/p' "$work/loadgen.out")
 [ -n "$service_rate" ] || die "no result from loyalty-loadgen"
+echo "machine cpu busy (enrolment included): $(cpu_busy "$before")% of $(nproc) cores"
 daemon_ms=$(awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' \
   "/proc/$daemon_pid/stat")
 echo "loyaltyd cpu (ms, user+sys, enrolment included): $daemon_ms"
@@ -125,9 +136,11 @@ CREATE TABLE bench_balance (
 INSERT INTO bench_balance (member_id) SELECT generate_series(1, :members);
 VACUUM ANALYZE bench_balance;
 SQL
+before=$(cpu_snapshot)
 # shellcheck disable=SC2086  # PGBENCH_ARGS is a list of flags
 "$pgbin/pgbench" -n -c "$concurrency" -j 2 -T "$duration" -D members="$members" \
   ${PGBENCH_ARGS:-} -f "$root/bench/pgbench_earn.sql" "$conninfo" 2>&1 | tee "$work/pgbench.out"
+echo "machine cpu busy: $(cpu_busy "$before")% of $(nproc) cores"
 pgbench_rate=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/pgbench.out")
 [ -n "$pgbench_rate" ] || die "no result from pgbench"
 failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/pgbench.out")
