@@ -266,6 +266,7 @@ static const rpc_method_binding admin_bindings[] = {
   {"ListKeys", admin_list_keys},
   {"RevokeKey", admin_revoke_key},
   {"SetPhoneAccess", admin_set_phone_access},
+  {"VerifyAudit", audit_verify},
 };
 
 const rpc_service admin_service = {

@@ -30,6 +30,10 @@ grpc_status_code members_get(rpc_ctx *ctx, const ProtobufCMessage *request,
 grpc_status_code members_link_identity(rpc_ctx *ctx, const ProtobufCMessage *request,
                                        ProtobufCMessage **response);
 
+/* Admin.VerifyAudit, in audit.c. */
+grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
+                              ProtobufCMessage **response);
+
 /* Timestamps leave PostgreSQL as RFC 3339 in UTC. */
 #define SQL_TIMESTAMP(column) \
   "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"

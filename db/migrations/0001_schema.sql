@@ -55,6 +55,7 @@ CREATE TABLE members (
   lifetime_spend_cents bigint NOT NULL DEFAULT 0,
   enrolled_store_id    int REFERENCES stores,
   first_purchase_at    timestamptz,  -- NULL until the first purchase: tier 0 until then
+  ledger_head          bytea,        -- row_hash of the member's last ledger row
   created_at           timestamptz NOT NULL DEFAULT now()
 ) WITH (fillfactor = 80);  -- room for HOT updates of the balance
 
@@ -84,7 +85,11 @@ CREATE TABLE ledger (
   ref_txn_id    bigint REFERENCES ledger,
   balance_after bigint NOT NULL,
   tier_after    smallint NOT NULL,
-  created_at    timestamptz NOT NULL DEFAULT now()
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  -- Each member's rows form a hash chain: row_hash = SHA-256(prev_hash || canonical row),
+  -- prev_hash being the row_hash of the member's previous row (empty for the first).
+  prev_hash     bytea NOT NULL,
+  row_hash      bytea NOT NULL
 );
 CREATE INDEX ledger_member ON ledger (member_id, txn_id);
 -- One earn per (member, order): the same purchase never earns twice.

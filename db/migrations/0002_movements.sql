@@ -139,6 +139,25 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT make_date(extract(year FROM p_today)::int + 1, 12, 31)
 $$;
 
+-- The canonical content of a ledger row, hashed into its member's chain: every field,
+-- each as its length, ':' and its text, so that no two rows share one. loyaltyd's
+-- VerifyAudit recomputes the chain from it with OpenSSL.
+CREATE FUNCTION loyalty_ledger_canonical(p_txn_id bigint, p_member_id bigint, p_kind text,
+                                         p_points bigint, p_amount_cents bigint,
+                                         p_store_id int, p_principal text, p_request_id text,
+                                         p_order_id text, p_reason text, p_ref_txn_id bigint,
+                                         p_balance_after bigint, p_tier_after smallint,
+                                         p_created_at timestamptz) RETURNS bytea
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT convert_to(string_agg(length(f)::text || ':' || f, ';' ORDER BY i), 'UTF8')
+  FROM unnest(ARRAY[p_txn_id::text, p_member_id::text, p_kind, p_points::text,
+                    p_amount_cents::text, coalesce(p_store_id::text, ''), p_principal,
+                    p_request_id, p_order_id, p_reason, coalesce(p_ref_txn_id::text, ''),
+                    p_balance_after::text, p_tier_after::text,
+                    to_char(p_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')])
+       WITH ORDINALITY AS c(f, i)
+$$;
+
 -- Appends a ledger row and returns its txn_id. (PL/pgSQL rather than SQL: its plan is kept
 -- for the session, where an SQL function's INSERT would be planned again on every call.)
 CREATE FUNCTION loyalty_append_ledger(p_member_id bigint, p_kind text, p_points bigint,
@@ -148,13 +167,23 @@ CREATE FUNCTION loyalty_append_ledger(p_member_id bigint, p_kind text, p_points 
                                       p_tier_after smallint) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-  v_txn_id bigint;
+  v_txn_id bigint := nextval('ledger_txn_id_seq');
+  v_prev bytea;
+  v_hash bytea;
 BEGIN
-  INSERT INTO ledger (member_id, kind, points, amount_cents, store_id, principal, request_id,
-                      order_id, reason, ref_txn_id, balance_after, tier_after)
-  VALUES (p_member_id, p_kind, p_points, p_amount_cents, p_store_id, p_principal, p_request_id,
-          p_order_id, p_reason, p_ref_txn_id, p_balance_after, p_tier_after)
-  RETURNING txn_id INTO v_txn_id;
+  -- The caller holds the member's row lock: the chain head cannot move under us.
+  SELECT coalesce(ledger_head, '') INTO v_prev FROM members WHERE member_id = p_member_id;
+  v_hash := sha256(v_prev || loyalty_ledger_canonical(
+              v_txn_id, p_member_id, p_kind, p_points, p_amount_cents, p_store_id, p_principal,
+              p_request_id, p_order_id, p_reason, p_ref_txn_id, p_balance_after, p_tier_after,
+              now()));
+  INSERT INTO ledger (txn_id, member_id, kind, points, amount_cents, store_id, principal,
+                      request_id, order_id, reason, ref_txn_id, balance_after, tier_after,
+                      created_at, prev_hash, row_hash)
+  VALUES (v_txn_id, p_member_id, p_kind, p_points, p_amount_cents, p_store_id, p_principal,
+          p_request_id, p_order_id, p_reason, p_ref_txn_id, p_balance_after, p_tier_after,
+          now(), v_prev, v_hash);
+  UPDATE members SET ledger_head = v_hash WHERE member_id = p_member_id;
   RETURN v_txn_id;
 END $$;
 
@@ -387,19 +416,26 @@ BEGIN
                            amount_cents, n)
   ), earned AS (
     SELECT i.*, s.store_id, m.tier AS old_tier, m.balance AS old_balance,
+           coalesce(m.ledger_head, '') AS prev_hash, nextval('ledger_txn_id_seq') AS txn_id,
            m.lifetime_spend_cents + i.amount_cents AS spend,
            loyalty_earn_points(i.amount_cents, m.tier, m.birthday, v_today, v_program) AS points
     FROM input i JOIN members m USING (member_id)
     LEFT JOIN stores s ON s.store_code = i.store_code
-  ), outcome AS (
+  ), settled AS (
     SELECT e.*, e.old_balance + e.points AS balance,
            loyalty_tier_for(e.spend, true, v_program) AS tier
     FROM earned e
+  ), outcome AS (
+    SELECT s.*, sha256(s.prev_hash || loyalty_ledger_canonical(
+             s.txn_id, s.member_id, 'earn', s.points, s.amount_cents, s.store_id, s.principal,
+             s.request_id, s.order_id, '', NULL, s.balance, s.tier, now())) AS row_hash
+    FROM settled s
   ), ledger_rows AS (
-    INSERT INTO ledger (member_id, kind, points, amount_cents, store_id, principal, request_id,
-                        order_id, balance_after, tier_after)
-    SELECT member_id, 'earn', points, amount_cents, store_id, principal, request_id, order_id,
-           balance, tier
+    INSERT INTO ledger (txn_id, member_id, kind, points, amount_cents, store_id, principal,
+                        request_id, order_id, balance_after, tier_after, created_at, prev_hash,
+                        row_hash)
+    SELECT txn_id, member_id, 'earn', points, amount_cents, store_id, principal, request_id,
+           order_id, balance, tier, now(), prev_hash, row_hash
     FROM outcome ORDER BY n
     RETURNING txn_id, member_id
   ), lot_rows AS (
@@ -409,7 +445,8 @@ BEGIN
     FROM outcome o JOIN ledger_rows l USING (member_id) WHERE o.points > 0
   ), member_rows AS (
     UPDATE members m SET balance = o.balance, lifetime_spend_cents = o.spend, tier = o.tier,
-                         first_purchase_at = coalesce(m.first_purchase_at, now())
+                         first_purchase_at = coalesce(m.first_purchase_at, now()),
+                         ledger_head = o.row_hash
     FROM outcome o WHERE m.member_id = o.member_id
   ), request_rows AS (
     INSERT INTO requests (scope, request_id, method, request_hash, member_id, txn_id,
