@@ -52,7 +52,8 @@ static int init_hq_key(PGconn *pg, const char *name)
 static int prepare_database(const options *opts)
 {
   db_error err;
-  PGconn *pg = db_connect_once(opts->db, 0, &err); /* migrations may take their time */
+  /* As the owner; migrations may take their time. */
+  PGconn *pg = db_connect_once(opts->db_owner ? opts->db_owner : opts->db, 0, &err);
   if (pg == NULL) {
     log_error("cannot connect to the database: %s", err.message);
     return -1;

@@ -32,6 +32,9 @@ static const option_def option_table[] = {
   {"db", "LOYALTY_DB", OPT_STRING, OPT(db), "", 0, 0,
    "PostgreSQL conninfo (\"host=... dbname=...\" or a postgresql:// URI);\n"
    "empty uses libpq's PGHOST, PGDATABASE, ... environment"},
+  {"db-owner", "LOYALTY_DB_OWNER", OPT_STRING, OPT(db_owner), NULL, 0, 0,
+   "conninfo of the schema's owner, for migrations and --init-hq-key (the server\n"
+   "itself then runs as --db, e.g. the loyalty_server role); default: --db"},
   {"pool-size", "LOYALTY_POOL_SIZE", OPT_INT, OPT(pool_size), "8", 1, 1000,
    "PostgreSQL connections in the pool"},
   {"threads", "LOYALTY_THREADS", OPT_INT, OPT(threads), "32", 1, 1000,

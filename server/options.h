@@ -15,6 +15,7 @@
 typedef struct options {
   const char *listen;       /* host:port to serve on */
   const char *db;           /* libpq conninfo; "" means the PG* environment */
+  const char *db_owner;     /* conninfo for migrations and --init-hq-key; NULL: db */
   int pool_size;            /* PostgreSQL connections */
   int threads;              /* completion-queue worker threads */
   int earn_batch;           /* most earns written in one transaction; 1: no batching */

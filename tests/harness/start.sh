@@ -14,21 +14,25 @@ source_dir=$(cd "$here/../.." && pwd)
 "$source_dir/db/pgcluster.sh" destroy "$work/pg"
 rm -rf "$work"
 mkdir -p "$work"
-conninfo=$("$source_dir/db/pgcluster.sh" start "$work/pg")
-hq_key=$("$loyaltyd" --db "$conninfo" --init-hq-key test-hq --log-level warn)
+owner=$("$source_dir/db/pgcluster.sh" start "$work/pg")
+# The server runs as the least-privileged role the migrations create; they run as the owner.
+hq_key=$("$loyaltyd" --db-owner "$owner" --init-hq-key test-hq --log-level warn)
+conninfo=${owner/user=loyalty/user=loyalty_server}
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 # The subshell records loyaltyd's exit status for stop.sh.
-setsid bash -c '"$1" --db "$2" --listen "127.0.0.1:$3" --pool-size 8 --threads 64 --log-level info \
-  >"$4/loyaltyd.log" 2>&1 & pid=$!; echo $pid >"$4/loyaltyd.pid"; wait $pid; echo $? >"$4/loyaltyd.exit"' \
-  _ "$loyaltyd" "$conninfo" "$port" "$work" </dev/null >/dev/null 2>&1 &
+setsid bash -c '"$1" --db "$2" --db-owner "$5" --listen "127.0.0.1:$3" --pool-size 8 --threads 64 \
+  --log-level info >"$4/loyaltyd.log" 2>&1 & pid=$!; echo $pid >"$4/loyaltyd.pid"; wait $pid;
+  echo $? >"$4/loyaltyd.exit"' \
+  _ "$loyaltyd" "$conninfo" "$port" "$work" "$owner" </dev/null >/dev/null 2>&1 &
 
 for _ in $(seq 1 100); do
   if "$loyaltyctl" --server "127.0.0.1:$port" --timeout 1000 health >/dev/null 2>&1; then
     cat >"$work/env" <<ENV
 LOYALTY_TEST_SERVER=127.0.0.1:$port
 LOYALTY_TEST_HQ_KEY=$hq_key
-LOYALTY_TEST_DB=$conninfo
+LOYALTY_TEST_DB=$owner
+LOYALTY_TEST_SERVER_DB=$conninfo
 LOYALTY_TEST_PGDIR=$work/pg
 LOYALTY_SOURCE_DIR=$source_dir
 ENV

@@ -114,6 +114,31 @@ static void ledger_rows_cannot_be_changed(void)
   ASSERT_EQ_INT(tl_balance(tl_hq, m)->balance, 100);
 }
 
+static void server_role_cannot_change_the_ledger(void)
+{
+  ASSERT_TRUE(tl.server_db[0] != '\0');
+  int64_t m = tl_enroll(tl_hq, "");
+  tl_earn(tl_hq, m, 10000);
+  char sql[256];
+  const char *const attempts[] = {
+    "UPDATE ledger SET points = points + 1000 WHERE member_id = %" PRId64,
+    "DELETE FROM ledger WHERE member_id = %" PRId64,
+    "TRUNCATE ledger",
+    "ALTER TABLE ledger DISABLE TRIGGER ledger_append_only",
+  };
+  for (size_t i = 0; i < sizeof attempts / sizeof attempts[0]; i++) {
+    snprintf(sql, sizeof sql, attempts[i], m);
+    char *error = tl_sql_error_as(tl.server_db, sql);
+    if (error == NULL || (strstr(error, "permission denied") == NULL &&
+                          strstr(error, "must be owner") == NULL))
+      tl_fail(__FILE__, __LINE__, "%s as loyalty_server: got %s", sql, error ? error : "no error");
+  }
+  /* What it must do, it can. */
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM ledger WHERE member_id = %" PRId64, m);
+  ASSERT_TRUE(tl_sql_error_as(tl.server_db, sql) == NULL);
+  ASSERT_EQ_INT(tl_balance(tl_hq, m)->balance, 100);
+}
+
 int main(int argc, char **argv)
 {
   static const tl_test tests[] = {
@@ -122,6 +147,7 @@ int main(int argc, char **argv)
     {"transactions_come_newest_first_in_pages", transactions_come_newest_first_in_pages},
     {"history_of_unknown_member_is_not_found", history_of_unknown_member_is_not_found},
     {"ledger_rows_cannot_be_changed", ledger_rows_cannot_be_changed},
+    {"server_role_cannot_change_the_ledger", server_role_cannot_change_the_ledger},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }

@@ -86,6 +86,8 @@ static void load_env(void)
       snprintf(tl.hq_key, sizeof tl.hq_key, "%s", v);
     else if (strcmp(line, "LOYALTY_TEST_DB") == 0)
       snprintf(tl.db, sizeof tl.db, "%s", v);
+    else if (strcmp(line, "LOYALTY_TEST_SERVER_DB") == 0)
+      snprintf(tl.server_db, sizeof tl.server_db, "%s", v);
     else if (strcmp(line, "LOYALTY_TEST_PGDIR") == 0)
       snprintf(tl.pgdir, sizeof tl.pgdir, "%s", v);
     else if (strcmp(line, "LOYALTY_SOURCE_DIR") == 0)
@@ -277,9 +279,9 @@ static PGresult *run_sql(const char *sql)
 
 void tl_sql(const char *sql) { PQclear(run_sql(sql)); }
 
-char *tl_sql_error(const char *sql)
+char *tl_sql_error_as(const char *conninfo, const char *sql)
 {
-  PGconn *pg = PQconnectdb(tl.db);
+  PGconn *pg = PQconnectdb(conninfo);
   if (PQstatus(pg) != CONNECTION_OK)
     tl_fail(__FILE__, __LINE__, "database: %s", PQerrorMessage(pg));
   PGresult *r = PQexec(pg, sql);

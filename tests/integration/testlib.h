@@ -44,7 +44,8 @@ typedef struct tl_test {
 typedef struct tl_env {
   char server[128];
   char hq_key[128];
-  char db[512];   /* libpq conninfo */
+  char db[512];   /* libpq conninfo, as the schema's owner */
+  char server_db[512]; /* as the role loyaltyd runs as */
   char pgdir[512]; /* for db/pgcluster.sh stop/start */
   char source_dir[512];
 } tl_env;
@@ -144,8 +145,10 @@ Loyalty__V1__Balance *tl_balance(lc_conn *conn, int64_t member_id);
  * column of the first row (malloc'ed; NULL when no row). */
 void tl_sql(const char *sql);
 char *tl_sql_value(const char *sql);
-/* Runs SQL that must fail; returns PostgreSQL's message (NULL if it did not fail). */
-char *tl_sql_error(const char *sql);
+/* Runs SQL that must fail, as conninfo; returns PostgreSQL's message (NULL if it did not
+ * fail). */
+char *tl_sql_error_as(const char *conninfo, const char *sql);
+#define tl_sql_error(sql) tl_sql_error_as(tl.db, (sql))
 
 void tl_check_invariants(void);
 
