@@ -22,6 +22,10 @@ grpc_status_code members_enroll(rpc_ctx *ctx, const ProtobufCMessage *request,
                                 ProtobufCMessage **response)
 {
   const Loyalty__V1__EnrollMemberRequest *req = (const Loyalty__V1__EnrollMemberRequest *)request;
+  /* Who may act for which store is settled before what the request says. */
+  const char *store;
+  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
   const char *bad = validate_request_id(req->request_id);
   if (bad == NULL && req->phone[0] == '\0' && req->n_identities == 0)
     bad = "phone or an identity is required";
@@ -43,9 +47,6 @@ grpc_status_code members_enroll(rpc_ctx *ctx, const ProtobufCMessage *request,
   }
   if (bad != NULL)
     return handler_invalid(ctx, bad);
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
-    return ctx->status;
 
   const char *params[] = {
     handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request), req->phone,
@@ -95,6 +96,10 @@ grpc_status_code members_link_identity(rpc_ctx *ctx, const ProtobufCMessage *req
                                        ProtobufCMessage **response)
 {
   const Loyalty__V1__LinkIdentityRequest *req = (const Loyalty__V1__LinkIdentityRequest *)request;
+  /* Who may act for which store is settled before what the request says. */
+  const char *store;
+  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
   const char *bad = validate_request_id(req->request_id);
   if (bad == NULL && req->identity == NULL)
     bad = "identity is required";
@@ -102,9 +107,6 @@ grpc_status_code members_link_identity(rpc_ctx *ctx, const ProtobufCMessage *req
     bad = validate_identity(req->identity->kind, req->identity->value);
   if (bad != NULL)
     return handler_invalid(ctx, bad);
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
-    return ctx->status;
   const char *member_id = handler_int64(ctx, req->member_id);
   const char *params[] = {
     handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),

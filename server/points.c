@@ -84,6 +84,10 @@ static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *reques
                                     ProtobufCMessage **response)
 {
   const Loyalty__V1__EarnRequest *req = (const Loyalty__V1__EarnRequest *)request;
+  /* Who may act for which store is settled before what the request says. */
+  const char *store;
+  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
   const char *bad = validate_request_id(req->request_id);
   if (bad == NULL)
     bad = validate_order_id(req->order_id, true);
@@ -91,9 +95,6 @@ static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *reques
     bad = validate_amount_cents(req->amount_cents);
   if (bad != NULL)
     return handler_invalid(ctx, bad);
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
-    return ctx->status;
   const char *params[EARN_N_PARAMS] = {
     [EARN_PRINCIPAL] = handler_principal(ctx),
     [EARN_STORE_CODE] = store,
@@ -114,6 +115,10 @@ static grpc_status_code points_redeem(rpc_ctx *ctx, const ProtobufCMessage *requ
                                       ProtobufCMessage **response)
 {
   const Loyalty__V1__RedeemRequest *req = (const Loyalty__V1__RedeemRequest *)request;
+  /* Who may act for which store is settled before what the request says. */
+  const char *store;
+  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
   const char *bad = validate_request_id(req->request_id);
   if (bad == NULL)
     bad = validate_points(req->points);
@@ -123,9 +128,6 @@ static grpc_status_code points_redeem(rpc_ctx *ctx, const ProtobufCMessage *requ
     bad = validate_reason(req->reason);
   if (bad != NULL)
     return handler_invalid(ctx, bad);
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
-    return ctx->status;
   const char *params[] = {
     handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
     handler_int64(ctx, req->member_id), handler_int64(ctx, req->points), req->order_id,
@@ -138,6 +140,10 @@ static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *requ
                                       ProtobufCMessage **response)
 {
   const Loyalty__V1__RefundRequest *req = (const Loyalty__V1__RefundRequest *)request;
+  /* Who may act for which store is settled before what the request says. */
+  const char *store;
+  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
   const char *bad = validate_request_id(req->request_id);
   if (bad == NULL)
     bad = validate_amount_cents(req->amount_cents);
@@ -147,9 +153,6 @@ static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *requ
     bad = "the original purchase is required: transaction_id or order_id";
   if (bad != NULL)
     return handler_invalid(ctx, bad);
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
-    return ctx->status;
   bool by_txn = req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL_TRANSACTION_ID;
   const char *params[] = {
     handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
@@ -166,14 +169,15 @@ static grpc_status_code points_cancel_redemption(rpc_ctx *ctx, const ProtobufCMe
 {
   const Loyalty__V1__CancelRedemptionRequest *req =
       (const Loyalty__V1__CancelRedemptionRequest *)request;
+  /* Who may act for which store is settled before what the request says. */
+  const char *store;
+  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
   const char *bad = validate_request_id(req->request_id);
   if (bad == NULL && req->redemption_id <= 0)
     bad = "redemption_id is required";
   if (bad != NULL)
     return handler_invalid(ctx, bad);
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
-    return ctx->status;
   const char *params[] = {
     handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
     handler_int64(ctx, req->member_id), handler_int64(ctx, req->redemption_id),
