@@ -68,5 +68,7 @@ int ctl_call_and_print(ctl_env *env, const char *method, const ProtobufCMessage 
 
 /* Prints a message: JSON (one object) or text (fields, and tables for repeated messages). */
 void ctl_print(const ProtobufCMessage *message, bool json);
+/* Prints the message's first list as CSV (RFC 4180), with a header line when asked. */
+void ctl_print_csv(const ProtobufCMessage *message, bool header);
 
 #endif

@@ -497,6 +497,59 @@ static int audit_verify(ctl_env *env, const ctl_args *args)
   return rc;
 }
 
+static int audit_list(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__ListAuditRequest req = LOYALTY__V1__LIST_AUDIT_REQUEST__INIT;
+  int64_t number;
+  if (args->n_positional != 0)
+    return ctl_usage_error("usage: audit list [--member ID] [--store CODE] ...");
+  if (ctl_arg(args, "member") != NULL) {
+    if (!ctl_parse_int64(ctl_arg(args, "member"), &req.member_id) || req.member_id <= 0)
+      return ctl_usage_error("--member must be a member id");
+  }
+  if (ctl_arg(args, "page-size") != NULL) {
+    if (!ctl_parse_int64(ctl_arg(args, "page-size"), &number))
+      return ctl_usage_error("--page-size must be a number");
+    req.page_size = (int32_t)number;
+  }
+  req.store_code = (char *)(ctl_arg(args, "store") ? ctl_arg(args, "store") : "");
+  req.principal = (char *)(ctl_arg(args, "principal") ? ctl_arg(args, "principal") : "");
+  req.since = (char *)(ctl_arg(args, "since") ? ctl_arg(args, "since") : "");
+  req.until = (char *)(ctl_arg(args, "until") ? ctl_arg(args, "until") : "");
+  req.kind = (char *)(ctl_arg(args, "kind") ? ctl_arg(args, "kind") : "");
+  req.page_token = (char *)(ctl_arg(args, "page-token") ? ctl_arg(args, "page-token") : "");
+  bool csv = ctl_flag(args, "csv"), all = ctl_flag(args, "all");
+  if (!csv && !all)
+    return ctl_call_and_print(env, ADMIN("ListAudit"), &req.base,
+                              &loyalty__v1__list_audit_response__descriptor);
+  /* --csv and/or --all: page after page, printed as they come. */
+  char token[128];
+  snprintf(token, sizeof token, "%s", req.page_token);
+  for (bool first = true;; first = false) {
+    ProtobufCMessage *response;
+    char *message;
+    req.page_token = token;
+    grpc_status_code status =
+        lc_call(env->conn, ADMIN("ListAudit"), &req.base,
+                &loyalty__v1__list_audit_response__descriptor, &response, &message,
+                env->timeout_ms);
+    if (status != GRPC_STATUS_OK) {
+      fprintf(stderr, "error: %s: %s\n", lc_status_name(status), message);
+      free(message);
+      return CTL_EXIT_RPC;
+    }
+    const Loyalty__V1__ListAuditResponse *page = (const Loyalty__V1__ListAuditResponse *)response;
+    if (csv)
+      ctl_print_csv(response, first);
+    else
+      ctl_print(response, env->json);
+    snprintf(token, sizeof token, "%s", page->next_page_token);
+    protobuf_c_message_free_unpacked(response, NULL);
+    if (!all || token[0] == '\0')
+      return CTL_EXIT_OK;
+  }
+}
+
 static int health(ctl_env *env, const ctl_args *args)
 {
   Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
@@ -507,6 +560,7 @@ static int health(ctl_env *env, const ctl_args *args)
 
 static const char *const history_flags[] = {"all", NULL};
 static const char *const list_flags[] = {"all", NULL};
+static const char *const audit_flags[] = {"all", "csv", NULL};
 
 #define WRITE_OPTS " [--store CODE] [--request-id ID]"
 
@@ -552,6 +606,10 @@ const ctl_command ctl_commands[] = {
   {"audit", "verify", "",
    "recompute every ledger hash chain and balance; exit 1 if anything was changed (HQ)", NULL,
    audit_verify},
+  {"audit", "list",
+   "[--member ID] [--store CODE] [--principal KEY_ID] [--since WHEN] [--until WHEN] [--kind K]"
+   " [--page-size N] [--page-token T] [--all] [--csv]",
+   "the audit trail, newest first: movements and admin changes (HQ)", audit_flags, audit_list},
   {"health", NULL, "[SERVICE]", "check that the server is serving", NULL, health},
 };
 

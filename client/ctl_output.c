@@ -273,6 +273,50 @@ static void text_message(const ProtobufCMessage *m)
   }
 }
 
+static void csv_cell(const char *s)
+{
+  if (strpbrk(s, ",\"\r\n") == NULL) {
+    fputs(s, stdout);
+    return;
+  }
+  putchar('"');
+  for (; *s; s++) {
+    if (*s == '"')
+      putchar('"');
+    putchar(*s);
+  }
+  putchar('"');
+}
+
+void ctl_print_csv(const ProtobufCMessage *message, bool header)
+{
+  const ProtobufCMessageDescriptor *d = message->descriptor;
+  for (unsigned i = 0; i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *f = &d->fields[i];
+    if (f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE)
+      continue;
+    const ProtobufCMessageDescriptor *row = f->descriptor;
+    size_t n = *(const size_t *)((const char *)message + f->quantifier_offset);
+    const ProtobufCMessage *const *items = *(const ProtobufCMessage *const *const *)field_ptr(message, f);
+    char cell[CELL_SIZE];
+    for (unsigned c = 0; header && c < row->n_fields; c++)
+      printf("%s%s", row->fields[c].name, c + 1 < row->n_fields ? "," : "\n");
+    for (size_t r = 0; r < n; r++) {
+      for (unsigned c = 0; c < row->n_fields; c++) {
+        const ProtobufCFieldDescriptor *cf = &row->fields[c];
+        const void *p = field_ptr(items[r], cf);
+        if (cf->type == PROTOBUF_C_TYPE_INT64) /* raw: cents stay cents for scripts */
+          snprintf(cell, sizeof cell, "%" PRId64, *(const int64_t *)p);
+        else
+          format_scalar(cell, sizeof cell, cf, p);
+        csv_cell(cell);
+        putchar(c + 1 < row->n_fields ? ',' : '\n');
+      }
+    }
+    return; /* the first list of the message */
+  }
+}
+
 void ctl_print(const ProtobufCMessage *message, bool json)
 {
   if (json) {

@@ -9,11 +9,14 @@
 #define STORE_COLUMNS \
   "store_code, name, channel, region, " SQL_TIMESTAMP("created_at") ", sees_full_phone"
 
+/* Each change HQ makes is recorded in the admin audit log, in its own transaction. */
 static const db_statement stmt_create_store = {
   .name = "create_store",
-  .sql = "INSERT INTO stores (store_code, name, channel, region) VALUES ($1, $2, $3, $4)"
-         " RETURNING " STORE_COLUMNS,
-  .n_params = 4,
+  .sql = "WITH s AS (INSERT INTO stores (store_code, name, channel, region)"
+         "           VALUES ($1, $2, $3, $4) RETURNING *)"
+         " SELECT " STORE_COLUMNS ", loyalty_audit($5, 'create_store', store_code,"
+         "   format('name %s, channel %s, region %s', name, channel, region)) FROM s",
+  .n_params = 5,
   .no_retry = true, /* a retry after a lost commit would say ALREADY_EXISTS */
 };
 
@@ -27,15 +30,15 @@ static const db_statement stmt_list_stores = {
 
 static const db_statement stmt_issue_key = {
   .name = "issue_key",
-  .sql = "SELECT " ISSUED_COLUMNS " FROM loyalty_issue_key($1, $2, $3, $4, $5)",
-  .n_params = 5,
+  .sql = "SELECT " ISSUED_COLUMNS " FROM loyalty_issue_key($1, $2, $3, $4, $5, $6)",
+  .n_params = 6,
   .no_retry = true, /* would issue a second key */
 };
 
 static const db_statement stmt_rotate_key = {
   .name = "rotate_key",
-  .sql = "SELECT " ISSUED_COLUMNS " FROM loyalty_rotate_key($1, $2, $3, $4)",
-  .n_params = 4,
+  .sql = "SELECT " ISSUED_COLUMNS " FROM loyalty_rotate_key($1, $2, $3, $4, $5)",
+  .n_params = 5,
   .no_retry = true,
 };
 
@@ -52,9 +55,11 @@ static const db_statement stmt_list_keys = {
 
 static const db_statement stmt_revoke_key = {
   .name = "revoke_key",
-  .sql = "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = $1"
-         " RETURNING " SQL_TIMESTAMP("revoked_at"),
-  .n_params = 1,
+  .sql = "WITH k AS (UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())"
+         "           WHERE key_id = $1 RETURNING key_id, revoked_at)"
+         " SELECT " SQL_TIMESTAMP("revoked_at") ", loyalty_audit($2, 'revoke_key', key_id, '')"
+         " FROM k",
+  .n_params = 2,
 };
 
 static Loyalty__V1__Store *store_from_row(rpc_ctx *ctx, const PGresult *r, int row)
@@ -85,7 +90,7 @@ static grpc_status_code admin_create_store(rpc_ctx *ctx, const ProtobufCMessage 
   if (bad != NULL)
     return handler_invalid(ctx, bad);
   const char *params[] = {req->store_code, req->name, handler_int64(ctx, req->channel),
-                          req->region};
+                          req->region, handler_principal(ctx)};
   db_error err;
   if (rpc_db(ctx) == NULL)
     return ctx->status;
@@ -153,8 +158,9 @@ static grpc_status_code admin_issue_store_key(rpc_ctx *ctx, const ProtobufCMessa
   if (bad != NULL)
     return handler_invalid(ctx, bad);
   /* A store key is named after its store. */
-  const char *params[] = {NULL, NULL, req->store_code, req->store_code, req->expires_at};
-  return issue(ctx, &stmt_issue_key, params, 0, response);
+  const char *params[] = {handler_principal(ctx), NULL, NULL, req->store_code, req->store_code,
+                          req->expires_at};
+  return issue(ctx, &stmt_issue_key, params, 1, response);
 }
 
 static grpc_status_code admin_issue_hq_key(rpc_ctx *ctx, const ProtobufCMessage *request,
@@ -163,8 +169,9 @@ static grpc_status_code admin_issue_hq_key(rpc_ctx *ctx, const ProtobufCMessage 
   const Loyalty__V1__IssueHqKeyRequest *req = (const Loyalty__V1__IssueHqKeyRequest *)request;
   if (req->operator_[0] == '\0' || !validate_text(req->operator_, 64))
     return handler_invalid(ctx, "operator must be 1-64 bytes of UTF-8 text");
-  const char *params[] = {NULL, NULL, NULL, req->operator_, req->expires_at};
-  return issue(ctx, &stmt_issue_key, params, 0, response);
+  const char *params[] = {handler_principal(ctx), NULL, NULL, NULL, req->operator_,
+                          req->expires_at};
+  return issue(ctx, &stmt_issue_key, params, 1, response);
 }
 
 static grpc_status_code admin_rotate_key(rpc_ctx *ctx, const ProtobufCMessage *request,
@@ -173,8 +180,8 @@ static grpc_status_code admin_rotate_key(rpc_ctx *ctx, const ProtobufCMessage *r
   const Loyalty__V1__RotateKeyRequest *req = (const Loyalty__V1__RotateKeyRequest *)request;
   if (req->key_id[0] == '\0' || strlen(req->key_id) >= AUTH_KEY_ID_SIZE)
     return handler_invalid(ctx, "key_id is required");
-  const char *params[] = {req->key_id, NULL, NULL, req->expires_at};
-  return issue(ctx, &stmt_rotate_key, params, 1, response);
+  const char *params[] = {handler_principal(ctx), req->key_id, NULL, NULL, req->expires_at};
+  return issue(ctx, &stmt_rotate_key, params, 2, response);
 }
 
 static grpc_status_code admin_list_keys(rpc_ctx *ctx, const ProtobufCMessage *request,
@@ -211,7 +218,7 @@ static grpc_status_code admin_revoke_key(rpc_ctx *ctx, const ProtobufCMessage *r
   const Loyalty__V1__RevokeKeyRequest *req = (const Loyalty__V1__RevokeKeyRequest *)request;
   if (req->key_id[0] == '\0' || strlen(req->key_id) >= AUTH_KEY_ID_SIZE)
     return handler_invalid(ctx, "key_id is required");
-  const char *params[] = {req->key_id};
+  const char *params[] = {req->key_id, handler_principal(ctx)};
   PGresult *r = handler_query(ctx, &stmt_revoke_key, params);
   if (r == NULL)
     return ctx->status;
@@ -231,8 +238,10 @@ static grpc_status_code admin_revoke_key(rpc_ctx *ctx, const ProtobufCMessage *r
 
 static const db_statement stmt_set_phone_access = {
   .name = "set_phone_access",
-  .sql = "UPDATE stores SET sees_full_phone = $2 WHERE store_code = $1 RETURNING " STORE_COLUMNS,
-  .n_params = 2,
+  .sql = "WITH s AS (UPDATE stores SET sees_full_phone = $2 WHERE store_code = $1 RETURNING *)"
+         " SELECT " STORE_COLUMNS ", loyalty_audit($3, 'set_phone_access', store_code,"
+         "   CASE WHEN sees_full_phone THEN 'full' ELSE 'masked' END) FROM s",
+  .n_params = 3,
 };
 
 static grpc_status_code admin_set_phone_access(rpc_ctx *ctx, const ProtobufCMessage *request,
@@ -243,7 +252,8 @@ static grpc_status_code admin_set_phone_access(rpc_ctx *ctx, const ProtobufCMess
   const char *bad = validate_store_code(req->store_code);
   if (bad != NULL)
     return handler_invalid(ctx, bad);
-  const char *params[] = {req->store_code, req->sees_full_phone ? "true" : "false"};
+  const char *params[] = {req->store_code, req->sees_full_phone ? "true" : "false",
+                          handler_principal(ctx)};
   PGresult *r = handler_query(ctx, &stmt_set_phone_access, params);
   if (r == NULL)
     return ctx->status;
@@ -267,6 +277,7 @@ static const rpc_method_binding admin_bindings[] = {
   {"RevokeKey", admin_revoke_key},
   {"SetPhoneAccess", admin_set_phone_access},
   {"VerifyAudit", audit_verify},
+  {"ListAudit", audit_list},
 };
 
 const rpc_service admin_service = {

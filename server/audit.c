@@ -6,8 +6,9 @@
  * the rows as they are now, in one REPEATABLE READ snapshot, reading the ledger in pages in
  * (member_id, txn_id) order. A row whose content was edited no longer matches its hash; a
  * deleted or reordered row breaks the link of the row after it; a deleted last row leaves
- * the member's chain head (members.ledger_head) pointing at nothing. Also checked: every
- * balance equals its ledger sum, and the member's lots hold max(balance, 0).
+ * the member's chain head (members.ledger_head) pointing at nothing. The admin audit log's
+ * chain is checked the same way. Also checked: every balance equals its ledger sum, and the
+ * member's lots hold max(balance, 0).
  */
 #include <openssl/evp.h>
 #include <string.h>
@@ -48,6 +49,18 @@ static const db_statement stmt_totals = {
          "    OR (m.ledger_head IS NOT NULL AND l.total IS NULL)"
          " ORDER BY m.member_id",
 };
+
+static const db_statement stmt_admin_page = {
+  .name = "audit_admin_page",
+  .sql = "SELECT a.audit_id, a.prev_hash, a.row_hash,"
+         " loyalty_audit_canonical(a.audit_id, a.principal, a.action, a.subject, a.detail,"
+         "   a.created_at)"
+         " FROM admin_audit a WHERE a.audit_id > $1 ORDER BY a.audit_id LIMIT " AUDIT_PAGE_ROWS,
+  .n_params = 1,
+};
+
+static const db_statement stmt_admin_head = {
+  .name = "audit_admin_head", .sql = "SELECT head FROM admin_audit_head"};
 
 static const db_statement stmt_count_members = {
   .name = "audit_count_members", .sql = "SELECT count(*) FROM members"};
@@ -93,6 +106,21 @@ static size_t unhex(const char *text, unsigned char *out, size_t size)
   return n;
 }
 
+/* SHA-256(prev || canonical) == stored? */
+static bool hash_matches(const unsigned char *prev, size_t prev_len, const unsigned char *canonical,
+                         size_t canonical_len, const unsigned char *stored, size_t stored_len)
+{
+  unsigned char computed[32];
+  unsigned int n = 0;
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+  EVP_DigestUpdate(md, prev, prev_len);
+  EVP_DigestUpdate(md, canonical, canonical_len);
+  EVP_DigestFinal_ex(md, computed, &n);
+  EVP_MD_CTX_free(md);
+  return stored_len == sizeof computed && memcmp(computed, stored, sizeof computed) == 0;
+}
+
 /* Where the walk through the chains is. */
 typedef struct chain {
   int64_t member_id;     /* 0 before the first row */
@@ -134,15 +162,8 @@ static int check_page(audit *a, chain *c)
     }
     if (stored_prev_len != c->prev_len || memcmp(stored_prev, c->prev, c->prev_len) != 0)
       report(a, member_id, txn_id, "chain broken: a row before this one was removed or moved");
-    unsigned char computed[32];
-    unsigned int n = 0;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-    EVP_DigestUpdate(md, stored_prev, stored_prev_len);
-    EVP_DigestUpdate(md, canonical, canonical_len);
-    EVP_DigestFinal_ex(md, computed, &n);
-    EVP_MD_CTX_free(md);
-    if (stored_hash_len != sizeof computed || memcmp(computed, stored_hash, sizeof computed) != 0)
+    if (!hash_matches(stored_prev, stored_prev_len, canonical, canonical_len, stored_hash,
+                      stored_hash_len))
       report(a, member_id, txn_id, "row changed: its content does not match its hash");
     /* The chain goes on from the hash as stored: one edited row is reported once. */
     c->prev_len = stored_hash_len < sizeof c->prev ? stored_hash_len : sizeof c->prev;
@@ -152,6 +173,50 @@ static int check_page(audit *a, chain *c)
   }
   PQclear(r);
   return rows;
+}
+
+/* The admin audit log's single chain: reported as member 0, at the audit_id. Returns 0, or
+ * -1 on a database error. */
+static int check_admin_chain(audit *a)
+{
+  unsigned char prev[32];
+  size_t prev_len = 0;
+  int64_t last = 0;
+  a->broken_member = -1;
+  for (;;) {
+    const char *params[] = {handler_int64(a->ctx, last)};
+    PGresult *r = handler_query(a->ctx, &stmt_admin_page, params);
+    if (r == NULL)
+      return -1;
+    int rows = PQntuples(r);
+    for (int i = 0; i < rows; i++) {
+      unsigned char stored_prev[64], stored_hash[64], canonical[4096];
+      size_t stored_prev_len = unhex(PQgetvalue(r, i, 1), stored_prev, sizeof stored_prev);
+      size_t stored_hash_len = unhex(PQgetvalue(r, i, 2), stored_hash, sizeof stored_hash);
+      size_t canonical_len = unhex(PQgetvalue(r, i, 3), canonical, sizeof canonical);
+      last = handler_get_int64(r, i, 0);
+      if (stored_prev_len != prev_len || memcmp(stored_prev, prev, prev_len) != 0)
+        report(a, 0, last, "admin audit chain broken: a row before this one was removed or moved");
+      if (!hash_matches(stored_prev, stored_prev_len, canonical, canonical_len, stored_hash,
+                        stored_hash_len))
+        report(a, 0, last, "admin audit row changed: its content does not match its hash");
+      prev_len = stored_hash_len < sizeof prev ? stored_hash_len : sizeof prev;
+      memcpy(prev, stored_hash, prev_len);
+      a->out->rows_checked++;
+    }
+    PQclear(r);
+    if (rows == 0)
+      break;
+  }
+  PGresult *r = handler_query(a->ctx, &stmt_admin_head, NULL);
+  if (r == NULL)
+    return -1;
+  unsigned char head[64];
+  size_t head_len = unhex(PQgetvalue(r, 0, 0), head, sizeof head);
+  if (head_len != prev_len || memcmp(head, prev, prev_len) != 0)
+    report(a, 0, last, "admin audit chain head mismatch: rows after this one were removed");
+  PQclear(r);
+  return 0;
 }
 
 grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
@@ -172,6 +237,8 @@ grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
   if (rows < 0)
     goto fail;
   finish_member(&a, &c);
+  if (check_admin_chain(&a) != 0)
+    goto fail;
   r = handler_query(ctx, &stmt_totals, NULL);
   if (r == NULL)
     goto fail;

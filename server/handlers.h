@@ -30,9 +30,11 @@ grpc_status_code members_get(rpc_ctx *ctx, const ProtobufCMessage *request,
 grpc_status_code members_link_identity(rpc_ctx *ctx, const ProtobufCMessage *request,
                                        ProtobufCMessage **response);
 
-/* Admin.VerifyAudit, in audit.c. */
+/* Admin.VerifyAudit, in audit.c; Admin.ListAudit, in audit_list.c. */
 grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
                               ProtobufCMessage **response);
+grpc_status_code audit_list(rpc_ctx *ctx, const ProtobufCMessage *request,
+                            ProtobufCMessage **response);
 
 /* Timestamps leave PostgreSQL as RFC 3339 in UTC. */
 #define SQL_TIMESTAMP(column) \

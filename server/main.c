@@ -16,11 +16,8 @@
 #include "options.h"
 #include "rpc.h"
 
-static const db_statement stmt_insert_hq_key = {
-  .name = "insert_hq_key",
-  .sql = "INSERT INTO api_keys (key_id, secret_hash, name) VALUES ($1, $2, $3)",
-  .n_params = 3,
-};
+static const char sql_issue_hq_key[] =
+    "SELECT key_id FROM loyalty_issue_key('bootstrap', $1, $2, NULL, $3, '')";
 
 /* Creates an HQ key named name and prints its secret alone on stdout. */
 static int init_hq_key(PGconn *pg, const char *name)
@@ -36,8 +33,8 @@ static int init_hq_key(PGconn *pg, const char *name)
   }
   auth_hash_secret(secret, hash);
   const char *params[] = {key_id, hash, name};
-  PGresult *r = PQexecParams(pg, stmt_insert_hq_key.sql, 3, NULL, params, NULL, NULL, 0);
-  int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  PGresult *r = PQexecParams(pg, sql_issue_hq_key, 3, NULL, params, NULL, NULL, 0);
+  int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
   if (!ok)
     log_error("cannot create the hq key: %s", PQresultErrorMessage(r));
   PQclear(r);

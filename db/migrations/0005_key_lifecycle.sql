@@ -5,8 +5,8 @@ ALTER TABLE api_keys ADD COLUMN expires_at timestamptz;
 
 -- Issues a key: for p_store_code, or for HQ when it is NULL. p_expires_at: '' for never, or
 -- anything timestamptz reads (a date means its midnight, in the server's time zone).
-CREATE FUNCTION loyalty_issue_key(p_key_id text, p_hash bytea, p_store_code text, p_name text,
-                                  p_expires_at text)
+CREATE FUNCTION loyalty_issue_key(p_principal text, p_key_id text, p_hash bytea,
+                                  p_store_code text, p_name text, p_expires_at text)
 RETURNS TABLE (key_id text, store_code text, name text, expires_at timestamptz)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -24,12 +24,15 @@ BEGIN
   END IF;
   INSERT INTO api_keys (key_id, secret_hash, store_id, name, expires_at)
   VALUES (p_key_id, p_hash, v_store_id, p_name, v_expires);
+  PERFORM loyalty_audit(p_principal, 'issue_key', p_key_id,
+                        format('store %s, name %s, expires %s', coalesce(p_store_code, 'hq'),
+                               p_name, coalesce(v_expires::text, 'never')));
   RETURN QUERY SELECT p_key_id, coalesce(p_store_code, ''), p_name, v_expires;
 END $$;
 
 -- A new key for the store or operator of p_old_key_id, which keeps working.
-CREATE FUNCTION loyalty_rotate_key(p_old_key_id text, p_key_id text, p_hash bytea,
-                                   p_expires_at text)
+CREATE FUNCTION loyalty_rotate_key(p_principal text, p_old_key_id text, p_key_id text,
+                                   p_hash bytea, p_expires_at text)
 RETURNS TABLE (key_id text, store_code text, name text, expires_at timestamptz)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -43,6 +46,7 @@ BEGIN
   IF v_old.revoked_at IS NOT NULL THEN
     RAISE 'key is revoked' USING ERRCODE = 'LY412', DETAIL = p_old_key_id;
   END IF;
-  RETURN QUERY SELECT * FROM loyalty_issue_key(p_key_id, p_hash, v_old.store_code, v_old.name,
-                                               p_expires_at);
+  PERFORM loyalty_audit(p_principal, 'rotate_key', p_old_key_id, 'new key ' || p_key_id);
+  RETURN QUERY SELECT * FROM loyalty_issue_key(p_principal, p_key_id, p_hash, v_old.store_code,
+                                               v_old.name, p_expires_at);
 END $$;

@@ -161,6 +161,104 @@ static void balance_not_matching_its_ledger_is_found(void)
   tl_sql(sql);
 }
 
+static Loyalty__V1__ListAuditResponse *list_audit(Loyalty__V1__ListAuditRequest *req)
+{
+  return (Loyalty__V1__ListAuditResponse *)tl_call_ok(
+      tl_hq, ADMIN("ListAudit"), &req->base, &loyalty__v1__list_audit_response__descriptor);
+}
+
+static void admin_changes_and_movements_are_in_the_trail(void)
+{
+  /* An operator of its own, so that its trail is exactly what this test did. */
+  Loyalty__V1__IssueHqKeyRequest hq = LOYALTY__V1__ISSUE_HQ_KEY_REQUEST__INIT;
+  hq.operator_ = "auditor-test";
+  Loyalty__V1__IssuedKey *key = (Loyalty__V1__IssuedKey *)tl_call_ok(
+      tl_hq, ADMIN("IssueHqKey"), &hq.base, &loyalty__v1__issued_key__descriptor);
+  lc_conn *op = tl_connect(key->secret);
+  Loyalty__V1__CreateStoreRequest create = LOYALTY__V1__CREATE_STORE_REQUEST__INIT;
+  create.store_code = (char *)tl_unique("AU");
+  create.name = "audited";
+  create.channel = LOYALTY__V1__CHANNEL__CHANNEL_POS;
+  tl_call_ok(op, ADMIN("CreateStore"), &create.base, &loyalty__v1__store__descriptor);
+  Loyalty__V1__IssueStoreKeyRequest issue = LOYALTY__V1__ISSUE_STORE_KEY_REQUEST__INIT;
+  issue.store_code = create.store_code;
+  Loyalty__V1__IssuedKey *store_key = (Loyalty__V1__IssuedKey *)tl_call_ok(
+      op, ADMIN("IssueStoreKey"), &issue.base, &loyalty__v1__issued_key__descriptor);
+  lc_conn *till = tl_connect(store_key->secret);
+  int64_t m = tl_enroll(till, "");
+  tl_earn(till, m, 10000);
+  tl_redeem(till, m, 30);
+
+  Loyalty__V1__ListAuditRequest req = LOYALTY__V1__LIST_AUDIT_REQUEST__INIT;
+  req.principal = (char *)key->key_id;
+  Loyalty__V1__ListAuditResponse *by_operator = list_audit(&req);
+  ASSERT_EQ_INT(by_operator->n_entries, 2); /* newest first */
+  ASSERT_EQ_STR(by_operator->entries[0]->kind, "issue_key");
+  ASSERT_EQ_STR(by_operator->entries[0]->subject, store_key->key_id);
+  ASSERT_EQ_STR(by_operator->entries[1]->kind, "create_store");
+  ASSERT_EQ_STR(by_operator->entries[1]->store_code, create.store_code);
+  ASSERT_EQ_STR(by_operator->entries[1]->source, "admin");
+  ASSERT_CONTAINS(by_operator->entries[1]->principal, ":auditor-test");
+
+  Loyalty__V1__ListAuditRequest by_member = LOYALTY__V1__LIST_AUDIT_REQUEST__INIT;
+  by_member.member_id = m;
+  Loyalty__V1__ListAuditResponse *moves = list_audit(&by_member);
+  ASSERT_EQ_INT(moves->n_entries, 2);
+  ASSERT_EQ_STR(moves->entries[0]->kind, "redeem");
+  ASSERT_EQ_INT(moves->entries[0]->points, -30);
+  ASSERT_EQ_STR(moves->entries[1]->store_code, create.store_code);
+  ASSERT_EQ_INT(moves->entries[1]->amount_cents, 10000);
+  by_member.kind = "earn";
+  ASSERT_EQ_INT(list_audit(&by_member)->n_entries, 1);
+  by_member.kind = "";
+  by_member.until = "2000-01-01";
+  ASSERT_EQ_INT(list_audit(&by_member)->n_entries, 0);
+  by_member.until = "";
+  by_member.since = "2000-01-01";
+  ASSERT_EQ_INT(list_audit(&by_member)->n_entries, 2);
+
+  Loyalty__V1__ListAuditRequest by_store = LOYALTY__V1__LIST_AUDIT_REQUEST__INIT;
+  by_store.store_code = (char *)create.store_code;
+  ASSERT_EQ_INT(list_audit(&by_store)->n_entries, 3); /* create_store + the two movements */
+
+  /* Pages of one cover the same entries, once each. */
+  by_store.page_size = 1;
+  int seen = 0;
+  for (;;) {
+    Loyalty__V1__ListAuditResponse *page = list_audit(&by_store);
+    seen += (int)page->n_entries;
+    if (page->next_page_token[0] == '\0')
+      break;
+    by_store.page_token = page->next_page_token;
+  }
+  ASSERT_EQ_INT(seen, 3);
+  by_store.page_token = "nonsense";
+  ASSERT_STATUS(tl_call(tl_hq, ADMIN("ListAudit"), &by_store.base,
+                        &loyalty__v1__list_audit_response__descriptor),
+                GRPC_STATUS_INVALID_ARGUMENT);
+  (void)op;
+}
+
+static void changed_admin_audit_row_is_found(void)
+{
+  char *id = tl_sql_value("SELECT max(audit_id) FROM admin_audit");
+  ASSERT_TRUE(id != NULL);
+  char sql[256];
+  snprintf(sql, sizeof sql, "UPDATE admin_audit SET principal = 'someone-else' WHERE audit_id = %s", id);
+  tl_sql("BEGIN; ALTER TABLE admin_audit DISABLE TRIGGER admin_audit_append_only; COMMIT;");
+  char *original = tl_sql_value("SELECT principal FROM admin_audit ORDER BY audit_id DESC LIMIT 1");
+  tl_sql(sql);
+  Loyalty__V1__AuditProblem *p = problem_of(verify(), 0);
+  snprintf(sql, sizeof sql, "UPDATE admin_audit SET principal = '%s' WHERE audit_id = %s",
+           original, id);
+  tl_sql(sql);
+  tl_sql("ALTER TABLE admin_audit ENABLE TRIGGER admin_audit_append_only");
+  ASSERT_TRUE(p != NULL);
+  ASSERT_EQ_INT(p->transaction_id, atoll(id));
+  ASSERT_CONTAINS(p->problem, "admin audit row changed");
+  ASSERT_TRUE(problem_of(verify(), 0) == NULL);
+}
+
 int main(int argc, char **argv)
 {
   static const tl_test tests[] = {
@@ -170,6 +268,8 @@ int main(int argc, char **argv)
     {"reordered_rows_are_found", reordered_rows_are_found},
     {"removed_last_row_is_found", removed_last_row_is_found},
     {"balance_not_matching_its_ledger_is_found", balance_not_matching_its_ledger_is_found},
+    {"admin_changes_and_movements_are_in_the_trail", admin_changes_and_movements_are_in_the_trail},
+    {"changed_admin_audit_row_is_found", changed_admin_audit_row_is_found},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
