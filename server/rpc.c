@@ -240,6 +240,25 @@ db_conn *rpc_db(rpc_ctx *ctx)
   return ctx->db;
 }
 
+/* The common name of the client certificate of c's connection, into cn; false when the
+ * connection has none (plaintext, or TLS without client certificates). */
+static bool client_certificate_cn(server_call *c, char *cn, size_t size)
+{
+  grpc_auth_context *auth = grpc_call_auth_context(c->call);
+  bool found = false;
+  if (auth != NULL) {
+    grpc_auth_property_iterator it =
+        grpc_auth_context_find_properties_by_name(auth, GRPC_X509_CN_PROPERTY_NAME);
+    const grpc_auth_property *p = grpc_auth_property_iterator_next(&it);
+    if (p != NULL) {
+      snprintf(cn, size, "%.*s", (int)p->value_length, p->value);
+      found = true;
+    }
+    grpc_auth_context_release(auth);
+  }
+  return found;
+}
+
 /* Checks who is calling. */
 static grpc_status_code authorize(server_call *c, rpc_ctx *ctx)
 {
@@ -264,6 +283,16 @@ static grpc_status_code authorize(server_call *c, rpc_ctx *ctx)
     return rpc_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "invalid credentials");
   case AUTH_DB_ERROR:
     return rpc_fail_db(ctx, &err);
+  }
+  /* With mutual TLS the certificate must name whom the key belongs to: its store_code, or
+   * "hq" for HQ keys. A key without its certificate, or the other way round, is not enough. */
+  char cn[128];
+  const char *owner = ctx->who.is_hq ? "hq" : ctx->who.store_code;
+  if (client_certificate_cn(c, cn, sizeof cn) && strcmp(cn, owner) != 0) {
+    log_auth_failure(c, "the client certificate names someone else than the key's owner");
+    return rpc_fail(ctx, GRPC_STATUS_PERMISSION_DENIED,
+                    "the client certificate (%s) does not belong to this key's %s", cn,
+                    ctx->who.is_hq ? "hq" : "store");
   }
   if (access == RPC_HQ && !ctx->who.is_hq)
     return rpc_fail(ctx, GRPC_STATUS_PERMISSION_DENIED, "this method needs an hq key");

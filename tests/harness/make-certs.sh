@@ -7,6 +7,7 @@
 # DIR/ca.pem, ca.key             the CA the server trusts for client certificates
 # DIR/server.pem, server.key     for loyaltyd: CN localhost, SANs localhost and 127.0.0.1
 # DIR/store.pem, store.key       a client certificate, CN = STORE_CODE (default SH001)
+# DIR/hq.pem, hq.key             a client certificate for HQ keys, CN = hq
 # DIR/other-ca.pem, rogue.pem, rogue.key   a second CA and a client certificate it signed
 set -euo pipefail
 dir=$1 store=${2:-SH001}
@@ -29,6 +30,7 @@ ca other-ca "/CN=Some Other CA"
 leaf server ca "/CN=localhost" "subjectAltName=DNS:localhost,IP:127.0.0.1
 extendedKeyUsage=serverAuth"
 leaf store ca "/CN=$store" "extendedKeyUsage=clientAuth"
+leaf hq ca "/CN=hq" "extendedKeyUsage=clientAuth"
 leaf rogue other-ca "/CN=$store" "extendedKeyUsage=clientAuth"
 chmod 600 ./*.key
 echo "$dir"

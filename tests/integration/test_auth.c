@@ -45,12 +45,29 @@ static void no_key_is_unauthenticated(void)
   ASSERT_STATUS(get_balance(anonymous, 1), GRPC_STATUS_UNAUTHENTICATED);
 }
 
+/* Whether the server's log contains needle. */
+static bool log_contains(const char *needle)
+{
+  FILE *f = fopen(tl.log, "r");
+  ASSERT_TRUE(f != NULL);
+  char line[4096];
+  bool found = false;
+  while (!found && fgets(line, sizeof line, f) != NULL)
+    found = strstr(line, needle) != NULL;
+  fclose(f);
+  return found;
+}
+
 static void wrong_key_is_unauthenticated(void)
 {
-  lc_conn *wrong = tl_connect("lk_this-is-not-a-key-anyone-was-given-0000000");
+  const char *secret = tl_unique("lk_wrong-secret-");
+  lc_conn *wrong = tl_connect(secret);
   tl_result r = get_balance(wrong, 1);
   ASSERT_STATUS(r, GRPC_STATUS_UNAUTHENTICATED);
   ASSERT_EQ_STR(r.message, "invalid credentials");
+  /* The failure is logged with the peer's address, never with the secret. */
+  ASSERT_TRUE(log_contains("authentication failed: unknown or revoked key, peer ipv4:127.0.0.1"));
+  ASSERT_TRUE(!log_contains(secret));
 }
 
 static void revoked_key_fails_on_the_next_call(void)

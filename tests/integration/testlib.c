@@ -88,6 +88,8 @@ static void load_env(void)
       snprintf(tl.db, sizeof tl.db, "%s", v);
     else if (strcmp(line, "LOYALTY_TEST_SERVER_DB") == 0)
       snprintf(tl.server_db, sizeof tl.server_db, "%s", v);
+    else if (strcmp(line, "LOYALTY_TEST_LOG") == 0)
+      snprintf(tl.log, sizeof tl.log, "%s", v);
     else if (strcmp(line, "LOYALTY_TEST_PGDIR") == 0)
       snprintf(tl.pgdir, sizeof tl.pgdir, "%s", v);
     else if (strcmp(line, "LOYALTY_SOURCE_DIR") == 0)

@@ -47,6 +47,7 @@ typedef struct tl_env {
   char db[512];   /* libpq conninfo, as the schema's owner */
   char server_db[512]; /* as the role loyaltyd runs as */
   char pgdir[512]; /* for db/pgcluster.sh stop/start */
+  char log[512];   /* the server's log */
   char source_dir[512];
 } tl_env;
 
