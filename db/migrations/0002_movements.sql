@@ -139,6 +139,10 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT make_date(extract(year FROM p_today)::int + 1, 12, 31)
 $$;
 
+-- One field of a canonical row: its length, ':' and its text.
+CREATE FUNCTION loyalty_field(p text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT length(p)::text || ':' || p $$;
+
 -- The canonical content of a ledger row, hashed into its member's chain: every field,
 -- each as its length, ':' and its text, so that no two rows share one. loyaltyd's
 -- VerifyAudit recomputes the chain from it with OpenSSL.
@@ -149,42 +153,40 @@ CREATE FUNCTION loyalty_ledger_canonical(p_txn_id bigint, p_member_id bigint, p_
                                          p_balance_after bigint, p_tier_after smallint,
                                          p_created_at timestamptz) RETURNS bytea
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT convert_to(string_agg(length(f)::text || ':' || f, ';' ORDER BY i), 'UTF8')
-  FROM unnest(ARRAY[p_txn_id::text, p_member_id::text, p_kind, p_points::text,
-                    p_amount_cents::text, coalesce(p_store_id::text, ''), p_principal,
-                    p_request_id, p_order_id, p_reason, coalesce(p_ref_txn_id::text, ''),
-                    p_balance_after::text, p_tier_after::text,
-                    to_char(p_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')])
-       WITH ORDINALITY AS c(f, i)
+  SELECT convert_to(concat_ws(';',
+    loyalty_field(p_txn_id::text), loyalty_field(p_member_id::text), loyalty_field(p_kind),
+    loyalty_field(p_points::text), loyalty_field(p_amount_cents::text),
+    loyalty_field(coalesce(p_store_id::text, '')), loyalty_field(p_principal),
+    loyalty_field(p_request_id), loyalty_field(p_order_id), loyalty_field(p_reason),
+    loyalty_field(coalesce(p_ref_txn_id::text, '')), loyalty_field(p_balance_after::text),
+    loyalty_field(p_tier_after::text),
+    loyalty_field(to_char(p_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'))),
+    'UTF8')
 $$;
 
--- Appends a ledger row and returns its txn_id. (PL/pgSQL rather than SQL: its plan is kept
--- for the session, where an SQL function's INSERT would be planned again on every call.)
+-- Appends a ledger row after p_prev_hash (the member's chain head, which the caller holds
+-- locked with the member row and moves to row_hash when it updates the member).
+-- (PL/pgSQL rather than SQL: its plan is kept for the session, where an SQL function's
+-- INSERT would be planned again on every call.)
 CREATE FUNCTION loyalty_append_ledger(p_member_id bigint, p_kind text, p_points bigint,
                                       p_amount_cents bigint, p_store_id int, p_principal text,
                                       p_request_id text, p_order_id text, p_reason text,
                                       p_ref_txn_id bigint, p_balance_after bigint,
-                                      p_tier_after smallint) RETURNS bigint
+                                      p_tier_after smallint, p_prev_hash bytea,
+                                      OUT txn_id bigint, OUT row_hash bytea)
 LANGUAGE plpgsql AS $$
-DECLARE
-  v_txn_id bigint := nextval('ledger_txn_id_seq');
-  v_prev bytea;
-  v_hash bytea;
 BEGIN
-  -- The caller holds the member's row lock: the chain head cannot move under us.
-  SELECT coalesce(ledger_head, '') INTO v_prev FROM members WHERE member_id = p_member_id;
-  v_hash := sha256(v_prev || loyalty_ledger_canonical(
-              v_txn_id, p_member_id, p_kind, p_points, p_amount_cents, p_store_id, p_principal,
-              p_request_id, p_order_id, p_reason, p_ref_txn_id, p_balance_after, p_tier_after,
-              now()));
+  txn_id := nextval('ledger_txn_id_seq');
+  row_hash := sha256(coalesce(p_prev_hash, '') || loyalty_ledger_canonical(
+                txn_id, p_member_id, p_kind, p_points, p_amount_cents, p_store_id, p_principal,
+                p_request_id, p_order_id, p_reason, p_ref_txn_id, p_balance_after, p_tier_after,
+                now()));
   INSERT INTO ledger (txn_id, member_id, kind, points, amount_cents, store_id, principal,
                       request_id, order_id, reason, ref_txn_id, balance_after, tier_after,
                       created_at, prev_hash, row_hash)
-  VALUES (v_txn_id, p_member_id, p_kind, p_points, p_amount_cents, p_store_id, p_principal,
+  VALUES (txn_id, p_member_id, p_kind, p_points, p_amount_cents, p_store_id, p_principal,
           p_request_id, p_order_id, p_reason, p_ref_txn_id, p_balance_after, p_tier_after,
-          now(), v_prev, v_hash);
-  UPDATE members SET ledger_head = v_hash WHERE member_id = p_member_id;
-  RETURN v_txn_id;
+          now(), coalesce(p_prev_hash, ''), row_hash);
 END $$;
 
 -- Takes up to p_points out of the member's lots, p_first_lot first (when given), then the
@@ -342,6 +344,7 @@ DECLARE
   v_spend bigint;
   v_tier smallint;
   v_txn_id bigint;
+  v_hash bytea;
 BEGIN
   IF v_request.request_id IS NOT NULL THEN
     RETURN loyalty_replay(v_request);
@@ -358,9 +361,10 @@ BEGIN
   v_spend := v_member.lifetime_spend_cents + p_amount_cents;
   v_tier := loyalty_tier_for(v_spend, true, v_program);
 
-  v_txn_id := loyalty_append_ledger(p_member_id, 'earn', v_points, p_amount_cents, v_store_id,
-                                    p_principal, p_request_id, p_order_id, '', NULL, v_balance,
-                                    v_tier);
+  SELECT * INTO v_txn_id, v_hash
+  FROM loyalty_append_ledger(p_member_id, 'earn', v_points, p_amount_cents, v_store_id,
+                             p_principal, p_request_id, p_order_id, '', NULL, v_balance, v_tier,
+                             v_member.ledger_head);
   IF v_points > 0 THEN
     -- Points first pay off a negative balance; only what is left can be spent or expire.
     INSERT INTO lots (member_id, txn_id, points, remaining, expires_on)
@@ -368,7 +372,7 @@ BEGIN
             least(v_points, greatest(v_balance, 0)), loyalty_lot_expiry(v_today));
   END IF;
   UPDATE members SET balance = v_balance, lifetime_spend_cents = v_spend, tier = v_tier,
-                     first_purchase_at = coalesce(first_purchase_at, now())
+                     first_purchase_at = coalesce(first_purchase_at, now()), ledger_head = v_hash
   WHERE member_id = p_member_id;
   PERFORM loyalty_record_request(p_store_code, p_request_id, 'Earn', p_hash, p_member_id,
                                  v_txn_id, v_tier <> v_member.tier);
@@ -468,6 +472,7 @@ DECLARE
   v_member members := loyalty_lock_member(p_member_id);
   v_request requests := loyalty_find_request(p_store_code, p_request_id, 'Redeem', p_hash);
   v_txn_id bigint;
+  v_hash bytea;
 BEGIN
   IF v_request.request_id IS NOT NULL THEN
     RETURN loyalty_replay(v_request);
@@ -476,13 +481,15 @@ BEGIN
     RAISE 'insufficient points' USING ERRCODE = 'LY412',
       DETAIL = format('balance %s, requested %s', v_member.balance, p_points);
   END IF;
-  v_txn_id := loyalty_append_ledger(p_member_id, 'redeem', -p_points, 0, v_store_id,
-                                    p_principal, p_request_id, p_order_id, p_reason, NULL,
-                                    v_member.balance - p_points, v_member.tier);
+  SELECT * INTO v_txn_id, v_hash
+  FROM loyalty_append_ledger(p_member_id, 'redeem', -p_points, 0, v_store_id, p_principal,
+                             p_request_id, p_order_id, p_reason, NULL, v_member.balance -
+                             p_points, v_member.tier, v_member.ledger_head);
   IF loyalty_take_from_lots(p_member_id, p_points, NULL, v_txn_id) <> p_points THEN
     RAISE 'lots do not cover the balance' USING DETAIL = p_member_id::text;
   END IF;
-  UPDATE members SET balance = balance - p_points WHERE member_id = p_member_id;
+  UPDATE members SET balance = balance - p_points, ledger_head = v_hash
+  WHERE member_id = p_member_id;
   PERFORM loyalty_record_request(p_store_code, p_request_id, 'Redeem', p_hash, p_member_id,
                                  v_txn_id, false);
   RETURN (v_txn_id, -p_points, v_member.balance - p_points, v_member.tier, false, false);
@@ -508,6 +515,7 @@ DECLARE
   v_tier smallint;
   v_lot_id bigint;
   v_txn_id bigint;
+  v_hash bytea;
 BEGIN
   IF v_request.request_id IS NOT NULL THEN
     RETURN loyalty_replay(v_request);
@@ -542,16 +550,18 @@ BEGIN
   v_spend := v_member.lifetime_spend_cents - p_amount_cents;
   v_tier := loyalty_tier_for(v_spend, true, v_program);
 
-  v_txn_id := loyalty_append_ledger(p_member_id, 'refund', -v_take, p_amount_cents, v_store_id,
-                                    p_principal, p_request_id, v_earn.order_id, '',
-                                    v_earn.txn_id, v_balance, v_tier);
+  SELECT * INTO v_txn_id, v_hash
+  FROM loyalty_append_ledger(p_member_id, 'refund', -v_take, p_amount_cents, v_store_id,
+                             p_principal, p_request_id, v_earn.order_id, '', v_earn.txn_id,
+                             v_balance, v_tier, v_member.ledger_head);
   -- Lots keep sum(remaining) = greatest(balance, 0): the points come from the earn's own lot
   -- first; what was already spent makes the balance negative instead.
   SELECT lot_id INTO v_lot_id FROM lots WHERE txn_id = v_earn.txn_id;
   PERFORM loyalty_take_from_lots(p_member_id,
                                  greatest(v_member.balance, 0) - greatest(v_balance, 0),
                                  v_lot_id, NULL);
-  UPDATE members SET balance = v_balance, lifetime_spend_cents = v_spend, tier = v_tier
+  UPDATE members SET balance = v_balance, lifetime_spend_cents = v_spend, tier = v_tier,
+                     ledger_head = v_hash
   WHERE member_id = p_member_id;
   PERFORM loyalty_record_request(p_store_code, p_request_id, 'Refund', p_hash, p_member_id,
                                  v_txn_id, v_tier <> v_member.tier);
@@ -575,6 +585,7 @@ DECLARE
   v_give bigint;
   v_part record;
   v_txn_id bigint;
+  v_hash bytea;
 BEGIN
   IF v_request.request_id IS NOT NULL THEN
     RETURN loyalty_replay(v_request);
@@ -592,9 +603,10 @@ BEGIN
   END IF;
 
   v_balance := v_member.balance + v_points;
-  v_txn_id := loyalty_append_ledger(p_member_id, 'cancel_redemption', v_points, 0, v_store_id,
-                                    p_principal, p_request_id, '', '', p_redeem_txn_id,
-                                    v_balance, v_member.tier);
+  SELECT * INTO v_txn_id, v_hash
+  FROM loyalty_append_ledger(p_member_id, 'cancel_redemption', v_points, 0, v_store_id,
+                             p_principal, p_request_id, '', '', p_redeem_txn_id, v_balance,
+                             v_member.tier, v_member.ledger_head);
   -- A negative balance is paid off first; the rest goes back to the lots it came from,
   -- latest expiry first, each with its original expiry date.
   v_to_lots := greatest(v_balance, 0) - greatest(v_member.balance, 0);
@@ -608,7 +620,7 @@ BEGIN
     UPDATE lots SET remaining = remaining + v_give WHERE lot_id = v_part.lot_id;
     v_to_lots := v_to_lots - v_give;
   END LOOP;
-  UPDATE members SET balance = v_balance WHERE member_id = p_member_id;
+  UPDATE members SET balance = v_balance, ledger_head = v_hash WHERE member_id = p_member_id;
   PERFORM loyalty_record_request(p_store_code, p_request_id, 'CancelRedemption', p_hash,
                                  p_member_id, v_txn_id, false);
   RETURN (v_txn_id, v_points, v_balance, v_member.tier, false, false);
