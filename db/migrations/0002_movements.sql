@@ -393,24 +393,30 @@ LANGUAGE plpgsql AS $$
 DECLARE
   v_program program;
   v_today date;
+  v_locked bigint;
+  i int;
 BEGIN
   SELECT * INTO STRICT v_program FROM program;
   v_today := (now() AT TIME ZONE v_program.time_zone)::date;
-  -- In member_id order, as every batch does, so that batches never deadlock.
-  PERFORM 1 FROM members WHERE member_id = ANY (p_member_id) ORDER BY member_id FOR UPDATE;
-  IF (SELECT count(*) FROM members WHERE member_id = ANY (p_member_id))
-       <> cardinality(p_member_id)
-     OR EXISTS (SELECT 1 FROM unnest(p_store_code, p_request_id) AS q(scope, request_id)
-                JOIN requests r USING (scope, request_id))
-     OR EXISTS (SELECT 1 FROM unnest(p_member_id, p_order_id) AS q(member_id, order_id)
-                JOIN ledger l ON l.member_id = q.member_id AND l.order_id = q.order_id
-                              AND l.kind = 'earn')
-     OR EXISTS (SELECT 1 FROM unnest(p_store_code) AS q(store_code)
-                WHERE q.store_code <> ''
-                  AND NOT EXISTS (SELECT 1 FROM stores s WHERE s.store_code = q.store_code))
-  THEN
+  -- In member_id order, as every batch does, so that batches never deadlock. Every member
+  -- must be there, once.
+  SELECT count(*) INTO v_locked FROM (
+    SELECT 1 FROM members WHERE member_id = ANY (p_member_id) ORDER BY member_id FOR UPDATE
+  ) locked;
+  IF v_locked <> cardinality(p_member_id) THEN
     RAISE 'batch needs the one-by-one path' USING ERRCODE = 'LY300';
   END IF;
+  -- One index probe per earn (a set-wise join here gets a generic plan that scans).
+  FOR i IN 1 .. cardinality(p_member_id) LOOP
+    IF EXISTS (SELECT 1 FROM requests r
+               WHERE r.scope = p_store_code[i] AND r.request_id = p_request_id[i])
+       OR EXISTS (SELECT 1 FROM ledger l WHERE l.member_id = p_member_id[i]
+                  AND l.order_id = p_order_id[i] AND l.kind = 'earn')
+       OR (p_store_code[i] <> ''
+           AND NOT EXISTS (SELECT 1 FROM stores s WHERE s.store_code = p_store_code[i])) THEN
+      RAISE 'batch needs the one-by-one path' USING ERRCODE = 'LY300';
+    END IF;
+  END LOOP;
 
   RETURN QUERY
   WITH input AS (
