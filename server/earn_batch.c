@@ -45,8 +45,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static earn_job *queue_head, *queue_tail;
 static int writers;
-static int max_size = 32;
-static int max_writers = 2;
+static int max_size = 64;
+static int max_writers = 1;
 
 void earn_batch_configure(int size, int n_writers)
 {

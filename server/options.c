@@ -39,10 +39,10 @@ static const option_def option_table[] = {
    "PostgreSQL connections in the pool"},
   {"threads", "LOYALTY_THREADS", OPT_INT, OPT(threads), "32", 1, 1000,
    "worker threads serving calls (a call blocks its thread while PostgreSQL works)"},
-  {"earn-batch", "LOYALTY_EARN_BATCH", OPT_INT, OPT(earn_batch), "32", 1, 64,
+  {"earn-batch", "LOYALTY_EARN_BATCH", OPT_INT, OPT(earn_batch), "64", 1, 64,
    "group commit: most concurrent Earns of distinct members written in one\n"
    "transaction (1 turns it off: one transaction per Earn)"},
-  {"earn-writers", "LOYALTY_EARN_WRITERS", OPT_INT, OPT(earn_writers), "2", 1, 64,
+  {"earn-writers", "LOYALTY_EARN_WRITERS", OPT_INT, OPT(earn_writers), "1", 1, 64,
    "most Earn batches written at once (each on its own connection)"},
   {"log-level", "LOYALTY_LOG_LEVEL", OPT_STRING, OPT(log_level), "info", 0, 0,
    "error, warn, info (one line per call) or debug"},
