@@ -153,6 +153,13 @@ grpc_status_code earn_batch_earn(rpc_ctx *ctx, const char *const params[EARN_N_P
   earn_job self = {.ctx = ctx, .params = params, .queued = true};
   earn_job *batch[EARN_BATCH_HARD_MAX];
 
+  if (max_size == 1) { /* batching off: every call writes its own earn, in parallel */
+    batch[0] = &self;
+    write_batch(ctx, batch, 1);
+    *result = self.result;
+    return self.status;
+  }
+
   pthread_mutex_lock(&lock);
   if (queue_tail != NULL)
     queue_tail->next = &self;

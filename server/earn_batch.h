@@ -10,7 +10,8 @@
  * Who writes a batch: the calls themselves. A call queues its earn; if fewer than
  * max_writers batches are being written, it takes the queue (up to max_size earns of
  * distinct members) and writes it on its own database connection; otherwise it waits,
- * and a batch that finishes hands the queue on. A call alone is written at once.
+ * and a batch that finishes hands the queue on. A call alone is written at once. With
+ * max_size 1 there is no queue: every call writes its own earn.
  *
  * INTERFACE ROUTINES
  *   earn_batch_configure   sizes (max_size 1 turns batching off)
