@@ -550,6 +550,87 @@ static int audit_list(ctl_env *env, const ctl_args *args)
   }
 }
 
+static int program_show(ctl_env *env, const ctl_args *args)
+{
+  (void)args;
+  Loyalty__V1__GetProgramRequest req = LOYALTY__V1__GET_PROGRAM_REQUEST__INIT;
+  return ctl_call_and_print(env, ADMIN("GetProgram"), &req.base,
+                            &loyalty__v1__program__descriptor);
+}
+
+/* program set: the current rules, changed where an option says, sent back whole. */
+static int program_set(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__GetProgramRequest get = LOYALTY__V1__GET_PROGRAM_REQUEST__INIT;
+  ProtobufCMessage *current;
+  char *message;
+  grpc_status_code status = lc_call(env->conn, ADMIN("GetProgram"), &get.base,
+                                    &loyalty__v1__program__descriptor, &current, &message,
+                                    env->timeout_ms);
+  if (status != GRPC_STATUS_OK) {
+    fprintf(stderr, "error: %s: %s\n", lc_status_name(status), message);
+    free(message);
+    return CTL_EXIT_RPC;
+  }
+  Loyalty__V1__Program *p = (Loyalty__V1__Program *)current;
+  const struct {
+    const char *option;
+    bool yuan;
+    int64_t *wide;
+    int32_t *narrow;
+  } fields[] = {
+    {"points-per-yuan", false, NULL, &p->points_per_yuan},
+    {"senior", true, &p->senior_threshold_cents, NULL},
+    {"vip", true, &p->vip_threshold_cents, NULL},
+    {"supreme", true, &p->supreme_threshold_cents, NULL},
+    {"ordinary-permille", false, NULL, &p->ordinary_permille},
+    {"senior-permille", false, NULL, &p->senior_permille},
+    {"vip-permille", false, NULL, &p->vip_permille},
+    {"supreme-permille", false, NULL, &p->supreme_permille},
+    {"birthday-multiplier", false, NULL, &p->birthday_multiplier},
+    {"min-paid", true, &p->min_paid_cents, NULL},
+  };
+  int rc = CTL_EXIT_OK;
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0] && rc == CTL_EXIT_OK; i++) {
+    const char *v = ctl_arg(args, fields[i].option);
+    int64_t n;
+    if (v == NULL)
+      continue;
+    if (fields[i].yuan ? !ctl_parse_yuan(v, &n) : !ctl_parse_int64(v, &n))
+      rc = ctl_usage_error("--%s: \"%s\" is not %s", fields[i].option, v,
+                           fields[i].yuan ? "an amount in yuan" : "a whole number");
+    else if (fields[i].wide != NULL)
+      *fields[i].wide = n;
+    else
+      *fields[i].narrow = (int32_t)n;
+  }
+  char *time_zone = p->time_zone;
+  if (ctl_arg(args, "time-zone") != NULL)
+    p->time_zone = (char *)ctl_arg(args, "time-zone");
+  if (rc == CTL_EXIT_OK)
+    rc = ctl_call_and_print(env, ADMIN("UpdateProgram"), &p->base,
+                            &loyalty__v1__program__descriptor);
+  p->time_zone = time_zone; /* the unpacked message frees its own string */
+  protobuf_c_message_free_unpacked(current, NULL);
+  return rc;
+}
+
+static int points_adjust(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__AdjustPointsRequest req = LOYALTY__V1__ADJUST_POINTS_REQUEST__INIT;
+  if (args->n_positional != 2 || ctl_arg(args, "reason") == NULL)
+    return ctl_usage_error("usage: points adjust MEMBER_ID [-]POINTS --reason TEXT");
+  if (!positional_id(args, 0, "MEMBER_ID", &req.member_id))
+    return CTL_EXIT_USAGE;
+  if (!ctl_parse_int64(args->positional[1], &req.points) || req.points == 0)
+    return ctl_usage_error("POINTS must be a non-zero whole number, negative to take away");
+  req.reason = (char *)ctl_arg(args, "reason");
+  req.store_code = (char *)store(args);
+  req.request_id = (char *)request_id(args);
+  return ctl_call_and_print(env, ADMIN("AdjustPoints"), &req.base,
+                            &loyalty__v1__points_result__descriptor);
+}
+
 static int health(ctl_env *env, const ctl_args *args)
 {
   Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
@@ -603,6 +684,14 @@ const ctl_command ctl_commands[] = {
    NULL, points_balance},
   {"points", "history", "MEMBER_ID [--page-size N] [--page-token TOKEN] [--all]",
    "the member's transactions, newest first", history_flags, points_history},
+  {"points", "adjust", "MEMBER_ID [-]POINTS --reason TEXT" WRITE_OPTS,
+   "HQ's correction of a balance, up or down, with a reason (HQ)", NULL, points_adjust},
+  {"program", "show", "", "the program's rules (HQ)", NULL, program_show},
+  {"program", "set",
+   "[--points-per-yuan N] [--senior YUAN] [--vip YUAN] [--supreme YUAN]"
+   " [--ordinary-permille N] [--senior-permille N] [--vip-permille N] [--supreme-permille N]"
+   " [--birthday-multiplier N] [--min-paid YUAN] [--time-zone TZ]",
+   "change the rules, from now on; recorded with who and when (HQ)", NULL, program_set},
   {"audit", "verify", "",
    "recompute every ledger hash chain and balance; exit 1 if anything was changed (HQ)", NULL,
    audit_verify},

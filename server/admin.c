@@ -278,6 +278,9 @@ static const rpc_method_binding admin_bindings[] = {
   {"SetPhoneAccess", admin_set_phone_access},
   {"VerifyAudit", audit_verify},
   {"ListAudit", audit_list},
+  {"GetProgram", program_get},
+  {"UpdateProgram", program_update},
+  {"AdjustPoints", program_adjust_points},
 };
 
 const rpc_service admin_service = {

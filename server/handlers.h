@@ -36,6 +36,14 @@ grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
 grpc_status_code audit_list(rpc_ctx *ctx, const ProtobufCMessage *request,
                             ProtobufCMessage **response);
 
+/* Admin.GetProgram, UpdateProgram and AdjustPoints, in program.c. */
+grpc_status_code program_get(rpc_ctx *ctx, const ProtobufCMessage *request,
+                             ProtobufCMessage **response);
+grpc_status_code program_update(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                ProtobufCMessage **response);
+grpc_status_code program_adjust_points(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                       ProtobufCMessage **response);
+
 /* Timestamps leave PostgreSQL as RFC 3339 in UTC. */
 #define SQL_TIMESTAMP(column) \
   "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"

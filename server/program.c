@@ -1,0 +1,110 @@
+/*
+ * program.c - Admin methods that change the program and balances: GetProgram,
+ * UpdateProgram (rules; every change recorded with who, when, old and new) and
+ * AdjustPoints (HQ's corrections, a ledger row naming the operator and the reason).
+ */
+#include "handlers.h"
+#include "validate.h"
+
+#define PROGRAM_COLUMNS                                                                     \
+  "points_per_yuan, senior_threshold_cents, vip_threshold_cents, supreme_threshold_cents," \
+  " ordinary_permille, senior_permille, vip_permille, supreme_permille,"                   \
+  " birthday_multiplier, min_paid_cents, time_zone"
+
+static const db_statement stmt_get_program = {
+  .name = "get_program", .sql = "SELECT " PROGRAM_COLUMNS " FROM program"};
+
+static const db_statement stmt_update_program = {
+  .name = "update_program",
+  .sql = "SELECT " PROGRAM_COLUMNS " FROM loyalty_update_program($1, $2, $3, $4, $5, $6, $7,"
+         " $8, $9, $10, $11, $12)",
+  .n_params = 12,
+};
+
+static const db_statement stmt_adjust = {
+  .name = "adjust",
+  .sql = "SELECT " POINTS_RESULT_COLUMNS " FROM loyalty_adjust($1, $2, $3, $4, $5, $6, $7)",
+  .n_params = 7,
+};
+
+static grpc_status_code program_from_row(rpc_ctx *ctx, PGresult *r, ProtobufCMessage **response)
+{
+  Loyalty__V1__Program *p = arena_alloc(ctx->arena, sizeof *p);
+  loyalty__v1__program__init(p);
+  p->points_per_yuan = (int32_t)handler_get_int64(r, 0, 0);
+  p->senior_threshold_cents = handler_get_int64(r, 0, 1);
+  p->vip_threshold_cents = handler_get_int64(r, 0, 2);
+  p->supreme_threshold_cents = handler_get_int64(r, 0, 3);
+  p->ordinary_permille = (int32_t)handler_get_int64(r, 0, 4);
+  p->senior_permille = (int32_t)handler_get_int64(r, 0, 5);
+  p->vip_permille = (int32_t)handler_get_int64(r, 0, 6);
+  p->supreme_permille = (int32_t)handler_get_int64(r, 0, 7);
+  p->birthday_multiplier = (int32_t)handler_get_int64(r, 0, 8);
+  p->min_paid_cents = handler_get_int64(r, 0, 9);
+  p->time_zone = handler_get_text(ctx, r, 0, 10);
+  PQclear(r);
+  *response = &p->base;
+  return GRPC_STATUS_OK;
+}
+
+grpc_status_code program_get(rpc_ctx *ctx, const ProtobufCMessage *request,
+                             ProtobufCMessage **response)
+{
+  (void)request;
+  PGresult *r = handler_query(ctx, &stmt_get_program, NULL);
+  return r ? program_from_row(ctx, r, response) : ctx->status;
+}
+
+grpc_status_code program_update(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                ProtobufCMessage **response)
+{
+  const Loyalty__V1__Program *p = (const Loyalty__V1__Program *)request;
+  if (p->time_zone[0] == '\0' || !validate_text(p->time_zone, 64))
+    return handler_invalid(ctx, "time_zone is required, e.g. Asia/Shanghai");
+  /* The ranges are the program table's checks: PostgreSQL refuses what breaks them. */
+  const char *params[] = {
+    handler_principal(ctx),
+    handler_int64(ctx, p->points_per_yuan),
+    handler_int64(ctx, p->senior_threshold_cents),
+    handler_int64(ctx, p->vip_threshold_cents),
+    handler_int64(ctx, p->supreme_threshold_cents),
+    handler_int64(ctx, p->ordinary_permille),
+    handler_int64(ctx, p->senior_permille),
+    handler_int64(ctx, p->vip_permille),
+    handler_int64(ctx, p->supreme_permille),
+    handler_int64(ctx, p->birthday_multiplier),
+    handler_int64(ctx, p->min_paid_cents),
+    p->time_zone,
+  };
+  PGresult *r = handler_query(ctx, &stmt_update_program, params);
+  return r ? program_from_row(ctx, r, response) : ctx->status;
+}
+
+grpc_status_code program_adjust_points(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                       ProtobufCMessage **response)
+{
+  const Loyalty__V1__AdjustPointsRequest *req = (const Loyalty__V1__AdjustPointsRequest *)request;
+  const char *store;
+  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
+  const char *bad = validate_request_id(req->request_id);
+  if (bad == NULL && (req->points == 0 || req->points > VALIDATE_MAX_POINTS ||
+                      req->points < -VALIDATE_MAX_POINTS))
+    bad = "points must be non-zero, at most 1000000000 either way";
+  if (bad == NULL && req->reason[0] == '\0')
+    bad = "reason is required";
+  if (bad == NULL)
+    bad = validate_reason(req->reason);
+  if (bad != NULL)
+    return handler_invalid(ctx, bad);
+  const char *params[] = {
+    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
+    handler_int64(ctx, req->member_id), handler_int64(ctx, req->points), req->reason,
+  };
+  PGresult *r = handler_query(ctx, &stmt_adjust, params);
+  if (r == NULL)
+    return ctx->status;
+  *response = &handler_points_result(ctx, r, 0)->base;
+  PQclear(r);
+  return GRPC_STATUS_OK;
+}

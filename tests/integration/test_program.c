@@ -1,0 +1,136 @@
+/*
+ * test_program.c - HQ changes the rules (applied from then on, recorded, validated) and
+ * adjusts balances. It changes the shared program, so it runs alone and puts it back.
+ */
+#include "testlib.h"
+
+static Loyalty__V1__Program *get_program(void)
+{
+  Loyalty__V1__GetProgramRequest req = LOYALTY__V1__GET_PROGRAM_REQUEST__INIT;
+  return (Loyalty__V1__Program *)tl_call_ok(tl_hq, ADMIN("GetProgram"), &req.base,
+                                            &loyalty__v1__program__descriptor);
+}
+
+static tl_result update_program(Loyalty__V1__Program *p)
+{
+  return tl_call(tl_hq, ADMIN("UpdateProgram"), &p->base, &loyalty__v1__program__descriptor);
+}
+
+static void defaults_are_the_issue_s(void)
+{
+  Loyalty__V1__Program *p = get_program();
+  ASSERT_EQ_INT(p->points_per_yuan, 1);
+  ASSERT_EQ_INT(p->senior_threshold_cents, 50000);
+  ASSERT_EQ_INT(p->vip_threshold_cents, 300000);
+  ASSERT_EQ_INT(p->supreme_threshold_cents, 800000);
+  ASSERT_EQ_INT(p->vip_permille, 1200);
+  ASSERT_EQ_INT(p->supreme_permille, 1500);
+  ASSERT_EQ_INT(p->birthday_multiplier, 2);
+  ASSERT_EQ_STR(p->time_zone, "Asia/Shanghai");
+}
+
+static void rule_changes_apply_from_then_on_and_are_recorded(void)
+{
+  int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
+  Loyalty__V1__PointsResult *before = TL_POINTS(tl_earn(tl_hq, m, 10000));
+  ASSERT_EQ_INT(before->points, 100);
+  char *changes_before = tl_sql_value("SELECT count(*) FROM program_changes");
+
+  Loyalty__V1__Program *p = get_program();
+  p->points_per_yuan = 3;
+  p->min_paid_cents = 5000;
+  tl_result updated = update_program(p);
+  ASSERT_STATUS(updated, GRPC_STATUS_OK);
+  ASSERT_EQ_INT(((Loyalty__V1__Program *)updated.response)->points_per_yuan, 3);
+  ASSERT_EQ_INT(TL_POINTS(tl_earn(tl_hq, m, 10000))->points, 300);
+  ASSERT_EQ_INT(TL_POINTS(tl_earn(tl_hq, m, 4999))->points, 0); /* under the minimum */
+  /* The past is not rewritten, and the change is on record with its author. */
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT points FROM ledger WHERE txn_id = %" PRId64,
+           before->transaction_id);
+  ASSERT_EQ_STR(tl_sql_value(sql), "100");
+  ASSERT_EQ_INT(atoi(tl_sql_value("SELECT count(*) FROM program_changes")),
+                atoi(changes_before) + 1);
+  ASSERT_CONTAINS(tl_sql_value("SELECT principal FROM program_changes ORDER BY change_id DESC LIMIT 1"),
+                  ":test-hq");
+  ASSERT_CONTAINS(tl_sql_value("SELECT old_rules FROM program_changes ORDER BY change_id DESC LIMIT 1"),
+                  "(1,1,");
+
+  p->points_per_yuan = 1;
+  p->min_paid_cents = 0;
+  ASSERT_STATUS(update_program(p), GRPC_STATUS_OK);
+  ASSERT_EQ_INT(TL_POINTS(tl_earn(tl_hq, m, 10000))->points, 100);
+}
+
+static void invalid_programs_are_refused(void)
+{
+  Loyalty__V1__Program *good = get_program();
+  Loyalty__V1__Program p;
+  p = *good;
+  p.vip_threshold_cents = p.senior_threshold_cents; /* not increasing */
+  tl_result r = update_program(&p);
+  ASSERT_STATUS(r, GRPC_STATUS_INVALID_ARGUMENT);
+  ASSERT_CONTAINS(r.message, "thresholds must increase");
+  p = *good;
+  p.vip_permille = -1;
+  ASSERT_STATUS(update_program(&p), GRPC_STATUS_INVALID_ARGUMENT);
+  p = *good;
+  p.birthday_multiplier = 0;
+  ASSERT_STATUS(update_program(&p), GRPC_STATUS_INVALID_ARGUMENT);
+  p = *good;
+  p.time_zone = "Mars/Olympus_Mons";
+  ASSERT_STATUS(update_program(&p), GRPC_STATUS_INVALID_ARGUMENT);
+  p = *good;
+  p.min_paid_cents = -100;
+  ASSERT_STATUS(update_program(&p), GRPC_STATUS_INVALID_ARGUMENT);
+  Loyalty__V1__Program *after = get_program();
+  ASSERT_EQ_INT(after->vip_threshold_cents, good->vip_threshold_cents);
+  ASSERT_EQ_INT(after->vip_permille, good->vip_permille);
+}
+
+static tl_result adjust(int64_t member, int64_t points, const char *reason, const char *request_id)
+{
+  Loyalty__V1__AdjustPointsRequest req = LOYALTY__V1__ADJUST_POINTS_REQUEST__INIT;
+  req.request_id = (char *)request_id;
+  req.member_id = member;
+  req.points = points;
+  req.reason = (char *)reason;
+  return tl_call(tl_hq, ADMIN("AdjustPoints"), &req.base, &loyalty__v1__points_result__descriptor);
+}
+
+static void adjustments_correct_balances_with_a_reason(void)
+{
+  int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
+  tl_earn(tl_hq, m, 10000);
+  const char *id = tl_unique("adj");
+  Loyalty__V1__PointsResult *up = TL_POINTS(adjust(m, 500, "goodwill: late delivery", id));
+  ASSERT_EQ_INT(up->points, 500);
+  ASSERT_EQ_INT(up->balance, 600);
+  ASSERT_TRUE(TL_POINTS(adjust(m, 500, "goodwill: late delivery", id))->replayed);
+  Loyalty__V1__PointsResult *down = TL_POINTS(adjust(m, -650, "till keyed twice", tl_unique("adj")));
+  ASSERT_EQ_INT(down->balance, -50);
+  ASSERT_STATUS(adjust(m, 10, "", tl_unique("adj")), GRPC_STATUS_INVALID_ARGUMENT);
+  ASSERT_STATUS(adjust(m, 0, "nothing", tl_unique("adj")), GRPC_STATUS_INVALID_ARGUMENT);
+  ASSERT_STATUS(adjust(987654321, 10, "nobody", tl_unique("adj")), GRPC_STATUS_NOT_FOUND);
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT kind || ' ' || reason FROM ledger WHERE member_id = %" PRId64
+           " ORDER BY txn_id DESC LIMIT 1", m);
+  ASSERT_EQ_STR(tl_sql_value(sql), "adjustment till keyed twice");
+  snprintf(sql, sizeof sql,
+           "SELECT principal FROM ledger WHERE member_id = %" PRId64 " AND kind = 'adjustment'"
+           " LIMIT 1", m);
+  ASSERT_CONTAINS(tl_sql_value(sql), ":test-hq");
+}
+
+int main(int argc, char **argv)
+{
+  static const tl_test tests[] = {
+    {"defaults_are_the_issue_s", defaults_are_the_issue_s},
+    {"rule_changes_apply_from_then_on_and_are_recorded",
+     rule_changes_apply_from_then_on_and_are_recorded},
+    {"invalid_programs_are_refused", invalid_programs_are_refused},
+    {"adjustments_correct_balances_with_a_reason", adjustments_correct_balances_with_a_reason},
+  };
+  return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
+}
