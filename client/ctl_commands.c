@@ -631,6 +631,52 @@ static int points_adjust(ctl_env *env, const ctl_args *args)
                             &loyalty__v1__points_result__descriptor);
 }
 
+static int expiry_run(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__RunExpiryRequest req = LOYALTY__V1__RUN_EXPIRY_REQUEST__INIT;
+  if (args->n_positional != 0)
+    return ctl_usage_error("usage: expiry run [--as-of YYYY-MM-DD]");
+  req.as_of = (char *)(ctl_arg(args, "as-of") ? ctl_arg(args, "as-of") : "");
+  return ctl_call_and_print(env, ADMIN("RunExpiry"), &req.base,
+                            &loyalty__v1__run_expiry_response__descriptor);
+}
+
+static int expiry_upcoming(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__ListExpiringPointsRequest req = LOYALTY__V1__LIST_EXPIRING_POINTS_REQUEST__INIT;
+  int64_t within = 30;
+  if (args->n_positional != 0 ||
+      (ctl_arg(args, "within") && !ctl_parse_int64(ctl_arg(args, "within"), &within)))
+    return ctl_usage_error("usage: expiry upcoming [--within DAYS] [--csv]");
+  req.within_days = (int32_t)within;
+  bool csv = ctl_flag(args, "csv");
+  char token[32] = "";
+  for (bool first = true;; first = false) { /* every page */
+    ProtobufCMessage *response;
+    char *message;
+    req.page_token = token;
+    grpc_status_code status =
+        lc_call(env->conn, ADMIN("ListExpiringPoints"), &req.base,
+                &loyalty__v1__list_expiring_points_response__descriptor, &response, &message,
+                env->timeout_ms);
+    if (status != GRPC_STATUS_OK) {
+      fprintf(stderr, "error: %s: %s\n", lc_status_name(status), message);
+      free(message);
+      return CTL_EXIT_RPC;
+    }
+    const Loyalty__V1__ListExpiringPointsResponse *page =
+        (const Loyalty__V1__ListExpiringPointsResponse *)response;
+    if (csv)
+      ctl_print_csv(response, first);
+    else
+      ctl_print(response, env->json);
+    snprintf(token, sizeof token, "%s", page->next_page_token);
+    protobuf_c_message_free_unpacked(response, NULL);
+    if (token[0] == '\0')
+      return CTL_EXIT_OK;
+  }
+}
+
 static int health(ctl_env *env, const ctl_args *args)
 {
   Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
@@ -642,6 +688,7 @@ static int health(ctl_env *env, const ctl_args *args)
 static const char *const history_flags[] = {"all", NULL};
 static const char *const list_flags[] = {"all", NULL};
 static const char *const audit_flags[] = {"all", "csv", NULL};
+static const char *const csv_flags[] = {"csv", NULL};
 
 #define WRITE_OPTS " [--store CODE] [--request-id ID]"
 
@@ -692,6 +739,12 @@ const ctl_command ctl_commands[] = {
    " [--ordinary-permille N] [--senior-permille N] [--vip-permille N] [--supreme-permille N]"
    " [--birthday-multiplier N] [--min-paid YUAN] [--time-zone TZ]",
    "change the rules, from now on; recorded with who and when (HQ)", NULL, program_set},
+  {"expiry", "run", "[--as-of YYYY-MM-DD]",
+   "expire every lot whose last day is before the date (default today); safe to repeat (HQ)",
+   NULL, expiry_run},
+  {"expiry", "upcoming", "[--within DAYS] [--csv]",
+   "members with points expiring within DAYS (default 30), for reminders (HQ)", csv_flags,
+   expiry_upcoming},
   {"audit", "verify", "",
    "recompute every ledger hash chain and balance; exit 1 if anything was changed (HQ)", NULL,
    audit_verify},

@@ -281,6 +281,8 @@ static const rpc_method_binding admin_bindings[] = {
   {"GetProgram", program_get},
   {"UpdateProgram", program_update},
   {"AdjustPoints", program_adjust_points},
+  {"RunExpiry", expiry_run},
+  {"ListExpiringPoints", expiry_list_expiring},
 };
 
 const rpc_service admin_service = {

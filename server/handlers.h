@@ -36,6 +36,12 @@ grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
 grpc_status_code audit_list(rpc_ctx *ctx, const ProtobufCMessage *request,
                             ProtobufCMessage **response);
 
+/* Admin.RunExpiry and ListExpiringPoints, in expiry.c. */
+grpc_status_code expiry_run(rpc_ctx *ctx, const ProtobufCMessage *request,
+                            ProtobufCMessage **response);
+grpc_status_code expiry_list_expiring(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                      ProtobufCMessage **response);
+
 /* Admin.GetProgram, UpdateProgram and AdjustPoints, in program.c. */
 grpc_status_code program_get(rpc_ctx *ctx, const ProtobufCMessage *request,
                              ProtobufCMessage **response);

@@ -87,26 +87,37 @@ const char *validate_name(const char *s)
 
 static bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
-const char *validate_birthday(const char *s, time_t now)
+/* Parses YYYY-MM-DD; false unless it is a real date. */
+static bool parse_date(const char *s, int *y, int *m, int *d)
 {
-  static const char *const bad = "birthday must be a real date as YYYY-MM-DD";
   static const int days_in_month[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (s[0] == '\0')
-    return NULL;
   if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-    return bad;
+    return false;
   for (int i = 0; i < 10; i++) {
     if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-      return bad;
+      return false;
   }
-  int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-  int m = (s[5] - '0') * 10 + (s[6] - '0');
-  int d = (s[8] - '0') * 10 + (s[9] - '0');
-  if (m < 1 || m > 12 || d < 1)
-    return bad;
-  int max_day = days_in_month[m - 1] + (m == 2 && is_leap(y) ? 1 : 0);
-  if (d > max_day)
-    return bad;
+  *y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+  *m = (s[5] - '0') * 10 + (s[6] - '0');
+  *d = (s[8] - '0') * 10 + (s[9] - '0');
+  if (*m < 1 || *m > 12 || *d < 1)
+    return false;
+  return *d <= days_in_month[*m - 1] + (*m == 2 && is_leap(*y) ? 1 : 0);
+}
+
+bool validate_date(const char *s)
+{
+  int y, m, d;
+  return parse_date(s, &y, &m, &d) && y >= 1;
+}
+
+const char *validate_birthday(const char *s, time_t now)
+{
+  int y, m, d;
+  if (s[0] == '\0')
+    return NULL;
+  if (!parse_date(s, &y, &m, &d))
+    return "birthday must be a real date as YYYY-MM-DD";
   if (y < 1900)
     return "birthday must not be before 1900";
   time_t tomorrow = now + 24 * 60 * 60;

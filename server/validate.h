@@ -7,7 +7,7 @@
  * INTERFACE ROUTINES
  *   validate_request_id, validate_order_id, validate_phone, validate_name, validate_birthday,
  *   validate_identity, validate_store_code, validate_amount_cents, validate_points,
- *   validate_reason, validate_text
+ *   validate_reason, validate_date, validate_text
  */
 #ifndef LOYALTY_VALIDATE_H
 #define LOYALTY_VALIDATE_H
@@ -33,6 +33,9 @@ const char *validate_store_code(const char *s);
 const char *validate_amount_cents(int64_t cents);
 const char *validate_points(int64_t points);
 const char *validate_reason(const char *s);
+
+/* true if s is a real date written YYYY-MM-DD. */
+bool validate_date(const char *s);
 
 /* true if s is valid UTF-8 of at most max_bytes bytes without control characters. */
 bool validate_text(const char *s, size_t max_bytes);
