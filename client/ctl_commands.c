@@ -677,6 +677,15 @@ static int expiry_upcoming(ctl_env *env, const ctl_args *args)
   }
 }
 
+static int member_tiers(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__ListTierChangesRequest req = LOYALTY__V1__LIST_TIER_CHANGES_REQUEST__INIT;
+  if (args->n_positional != 1 || !positional_id(args, 0, "MEMBER_ID", &req.member_id))
+    return ctl_usage_error("usage: member tiers MEMBER_ID");
+  return ctl_call_and_print(env, ADMIN("ListTierChanges"), &req.base,
+                            &loyalty__v1__list_tier_changes_response__descriptor);
+}
+
 static int health(ctl_env *env, const ctl_args *args)
 {
   Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
@@ -718,6 +727,8 @@ const ctl_command ctl_commands[] = {
    NULL, member_show},
   {"member", "link", "MEMBER_ID KIND:VALUE" WRITE_OPTS, "link an identity to a member", NULL,
    member_link},
+  {"member", "tiers", "MEMBER_ID", "every tier change of the member, with its reason (HQ)",
+   NULL, member_tiers},
   {"points", "earn", "MEMBER_ID AMOUNT --order ORDER_ID" WRITE_OPTS,
    "points for a purchase of AMOUNT yuan (e.g. 199.90)", NULL, points_earn},
   {"points", "redeem", "MEMBER_ID POINTS [--order ORDER_ID] [--reason TEXT]" WRITE_OPTS,

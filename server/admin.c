@@ -282,6 +282,7 @@ static const rpc_method_binding admin_bindings[] = {
   {"UpdateProgram", program_update},
   {"AdjustPoints", program_adjust_points},
   {"RunExpiry", expiry_run},
+  {"ListTierChanges", program_list_tier_changes},
   {"ListExpiringPoints", expiry_list_expiring},
 };
 

@@ -49,6 +49,8 @@ grpc_status_code program_update(rpc_ctx *ctx, const ProtobufCMessage *request,
                                 ProtobufCMessage **response);
 grpc_status_code program_adjust_points(rpc_ctx *ctx, const ProtobufCMessage *request,
                                        ProtobufCMessage **response);
+grpc_status_code program_list_tier_changes(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                           ProtobufCMessage **response);
 
 /* Timestamps leave PostgreSQL as RFC 3339 in UTC. */
 #define SQL_TIMESTAMP(column) \

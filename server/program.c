@@ -1,7 +1,8 @@
 /*
  * program.c - Admin methods that change the program and balances: GetProgram,
  * UpdateProgram (rules; every change recorded with who, when, old and new) and
- * AdjustPoints (HQ's corrections, a ledger row naming the operator and the reason).
+ * AdjustPoints (HQ's corrections, a ledger row naming the operator and the reason),
+ * ListTierChanges (a member's tier history).
  */
 #include "handlers.h"
 #include "validate.h"
@@ -106,5 +107,49 @@ grpc_status_code program_adjust_points(rpc_ctx *ctx, const ProtobufCMessage *req
     return ctx->status;
   *response = &handler_points_result(ctx, r, 0)->base;
   PQclear(r);
+  return GRPC_STATUS_OK;
+}
+
+static const db_statement stmt_tier_changes = {
+  .name = "tier_changes",
+  .sql = "SELECT " SQL_TIMESTAMP("changed_at") ", old_tier, new_tier, reason"
+         " FROM tier_changes WHERE member_id = $1 ORDER BY change_id",
+  .n_params = 1,
+};
+
+static const db_statement stmt_member_known = {
+  .name = "member_known", .sql = "SELECT 1 FROM members WHERE member_id = $1", .n_params = 1};
+
+grpc_status_code program_list_tier_changes(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                           ProtobufCMessage **response)
+{
+  const Loyalty__V1__ListTierChangesRequest *req =
+      (const Loyalty__V1__ListTierChangesRequest *)request;
+  const char *params[] = {handler_int64(ctx, req->member_id)};
+  PGresult *r = handler_query(ctx, &stmt_member_known, params);
+  if (r == NULL)
+    return ctx->status;
+  int known = PQntuples(r);
+  PQclear(r);
+  if (!known)
+    return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
+  r = handler_query(ctx, &stmt_tier_changes, params);
+  if (r == NULL)
+    return ctx->status;
+  Loyalty__V1__ListTierChangesResponse *out = arena_alloc(ctx->arena, sizeof *out);
+  loyalty__v1__list_tier_changes_response__init(out);
+  out->n_changes = (size_t)PQntuples(r);
+  out->changes = arena_alloc(ctx->arena, (out->n_changes + 1) * sizeof *out->changes);
+  for (int i = 0; i < (int)out->n_changes; i++) {
+    Loyalty__V1__TierChange *c = arena_alloc(ctx->arena, sizeof *c);
+    loyalty__v1__tier_change__init(c);
+    c->changed_at = handler_get_text(ctx, r, i, 0);
+    c->old_tier = (Loyalty__V1__Tier)handler_get_int64(r, i, 1);
+    c->new_tier = (Loyalty__V1__Tier)handler_get_int64(r, i, 2);
+    c->reason = handler_get_text(ctx, r, i, 3);
+    out->changes[i] = c;
+  }
+  PQclear(r);
+  *response = &out->base;
   return GRPC_STATUS_OK;
 }

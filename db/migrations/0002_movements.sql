@@ -523,6 +523,8 @@ DECLARE
   v_txn_id bigint;
   v_hash bytea;
 BEGIN
+  -- A tier this changes is recorded as changed by a refund (0010_tier_history.sql).
+  PERFORM set_config('loyalty.tier_reason', 'refund', true);
   IF v_request.request_id IS NOT NULL THEN
     RETURN loyalty_replay(v_request);
   END IF;

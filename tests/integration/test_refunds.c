@@ -92,6 +92,18 @@ static void refund_moves_the_tier_down(void)
   ASSERT_EQ_INT(r->tier, LOYALTY__V1__TIER__TIER_ORDINARY);
   ASSERT_TRUE(r->tier_changed);
   ASSERT_EQ_INT(tl_balance(tl_hq, m)->lifetime_spend_cents, 10000);
+  /* The history says how it got there. */
+  Loyalty__V1__ListTierChangesRequest history = LOYALTY__V1__LIST_TIER_CHANGES_REQUEST__INIT;
+  history.member_id = m;
+  Loyalty__V1__ListTierChangesResponse *changes = (Loyalty__V1__ListTierChangesResponse *)
+      tl_call_ok(tl_hq, ADMIN("ListTierChanges"), &history.base,
+                 &loyalty__v1__list_tier_changes_response__descriptor);
+  ASSERT_EQ_INT(changes->n_changes, 2);
+  ASSERT_EQ_INT(changes->changes[0]->old_tier, LOYALTY__V1__TIER__TIER_UNSPECIFIED);
+  ASSERT_EQ_INT(changes->changes[0]->new_tier, LOYALTY__V1__TIER__TIER_VIP);
+  ASSERT_EQ_STR(changes->changes[0]->reason, "purchase");
+  ASSERT_EQ_INT(changes->changes[1]->new_tier, LOYALTY__V1__TIER__TIER_ORDINARY);
+  ASSERT_EQ_STR(changes->changes[1]->reason, "refund");
 }
 
 static void refund_of_unknown_purchase_is_not_found(void)
