@@ -677,6 +677,18 @@ static int expiry_upcoming(ctl_env *env, const ctl_args *args)
   }
 }
 
+static int member_birthday(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__SetBirthdayRequest req = LOYALTY__V1__SET_BIRTHDAY_REQUEST__INIT;
+  if (args->n_positional != 2 || !positional_id(args, 0, "MEMBER_ID", &req.member_id))
+    return ctl_usage_error("usage: member birthday MEMBER_ID YYYY-MM-DD");
+  req.birthday = (char *)args->positional[1];
+  req.store_code = (char *)store(args);
+  req.request_id = (char *)request_id(args);
+  return ctl_call_and_print(env, POINTS("SetBirthday"), &req.base,
+                            &loyalty__v1__member__descriptor);
+}
+
 static int member_tiers(ctl_env *env, const ctl_args *args)
 {
   Loyalty__V1__ListTierChangesRequest req = LOYALTY__V1__LIST_TIER_CHANGES_REQUEST__INIT;
@@ -727,6 +739,9 @@ const ctl_command ctl_commands[] = {
    NULL, member_show},
   {"member", "link", "MEMBER_ID KIND:VALUE" WRITE_OPTS, "link an identity to a member", NULL,
    member_link},
+  {"member", "birthday", "MEMBER_ID YYYY-MM-DD" WRITE_OPTS,
+   "set or change a birthday: at most one change a year, HQ may override", NULL,
+   member_birthday},
   {"member", "tiers", "MEMBER_ID", "every tier change of the member, with its reason (HQ)",
    NULL, member_tiers},
   {"points", "earn", "MEMBER_ID AMOUNT --order ORDER_ID" WRITE_OPTS,

@@ -29,6 +29,8 @@ grpc_status_code members_get(rpc_ctx *ctx, const ProtobufCMessage *request,
                              ProtobufCMessage **response);
 grpc_status_code members_link_identity(rpc_ctx *ctx, const ProtobufCMessage *request,
                                        ProtobufCMessage **response);
+grpc_status_code members_set_birthday(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                      ProtobufCMessage **response);
 
 /* Admin.VerifyAudit, in audit.c; Admin.ListAudit, in audit_list.c. */
 grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,

@@ -1,5 +1,6 @@
 /*
- * members.c - Points methods about members: EnrollMember, GetMember, LinkIdentity.
+ * members.c - Points methods about members: EnrollMember, GetMember, LinkIdentity,
+ * SetBirthday.
  */
 #include "handlers.h"
 #include "validate.h"
@@ -10,6 +11,12 @@ static const db_statement stmt_enroll = {
   .name = "enroll",
   .sql = "SELECT member_id FROM loyalty_enroll($1, $2, $3, $4, $5, $6, $7, $8, $9)",
   .n_params = 9,
+};
+
+static const db_statement stmt_set_birthday = {
+  .name = "set_birthday",
+  .sql = "SELECT loyalty_set_birthday($1, $2, $3, $4, $5, $6, $7)",
+  .n_params = 7,
 };
 
 static const db_statement stmt_link_identity = {
@@ -113,6 +120,34 @@ grpc_status_code members_link_identity(rpc_ctx *ctx, const ProtobufCMessage *req
     member_id, req->identity->kind, req->identity->value,
   };
   PGresult *r = handler_query(ctx, &stmt_link_identity, params);
+  if (r == NULL)
+    return ctx->status;
+  PQclear(r);
+  const char *by_id[] = {member_id};
+  return handler_member_by(ctx, &stmt_member_by_id, by_id, (Loyalty__V1__Member **)response);
+}
+
+grpc_status_code members_set_birthday(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                      ProtobufCMessage **response)
+{
+  const Loyalty__V1__SetBirthdayRequest *req = (const Loyalty__V1__SetBirthdayRequest *)request;
+  /* Who may act for which store is settled before what the request says. */
+  const char *store;
+  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
+  const char *bad = validate_request_id(req->request_id);
+  if (bad == NULL && req->birthday[0] == '\0')
+    bad = "birthday is required";
+  if (bad == NULL)
+    bad = validate_birthday(req->birthday, time(NULL));
+  if (bad != NULL)
+    return handler_invalid(ctx, bad);
+  const char *member_id = handler_int64(ctx, req->member_id);
+  const char *params[] = {
+    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request), member_id,
+    req->birthday, ctx->who.is_hq ? "true" : "false",
+  };
+  PGresult *r = handler_query(ctx, &stmt_set_birthday, params);
   if (r == NULL)
     return ctx->status;
   PQclear(r);

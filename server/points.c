@@ -305,6 +305,7 @@ static const rpc_method_binding points_bindings[] = {
   {"EnrollMember", members_enroll},
   {"GetMember", members_get},
   {"LinkIdentity", members_link_identity},
+  {"SetBirthday", members_set_birthday},
   {"Earn", points_earn},
   {"Redeem", points_redeem},
   {"Refund", points_refund},

@@ -195,6 +195,40 @@ static void stores_see_phones_masked_unless_granted(void)
                 GRPC_STATUS_PERMISSION_DENIED);
 }
 
+static tl_result set_birthday(lc_conn *conn, int64_t member, const char *birthday)
+{
+  Loyalty__V1__SetBirthdayRequest req = LOYALTY__V1__SET_BIRTHDAY_REQUEST__INIT;
+  req.request_id = (char *)tl_unique("bd");
+  req.member_id = member;
+  req.birthday = (char *)birthday;
+  return tl_call(conn, POINTS("SetBirthday"), &req.base, &loyalty__v1__member__descriptor);
+}
+
+static void birthday_changes_at_most_once_a_year(void)
+{
+  tl_store s = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
+  int64_t m = tl_enroll(s.conn, "1990-03-05");
+  tl_result first = set_birthday(s.conn, m, "1990-04-05");
+  ASSERT_STATUS(first, GRPC_STATUS_OK);
+  ASSERT_EQ_STR(((Loyalty__V1__Member *)first.response)->birthday, "1990-04-05");
+  tl_result second = set_birthday(s.conn, m, "1990-11-05");
+  ASSERT_STATUS(second, GRPC_STATUS_FAILED_PRECONDITION);
+  ASSERT_CONTAINS(second.message, "already changed within a year");
+  /* HQ overrides, on record. */
+  ASSERT_STATUS(set_birthday(tl_hq, m, "1990-11-05"), GRPC_STATUS_OK);
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT detail FROM admin_audit WHERE action = 'override_birthday' AND subject = '%" PRId64
+           "'", m);
+  ASSERT_EQ_STR(tl_sql_value(sql), "1990-04-05 -> 1990-11-05");
+  /* An unknown birthday may be set, and then changed once. */
+  int64_t unknown = tl_enroll(s.conn, "");
+  ASSERT_STATUS(set_birthday(s.conn, unknown, "1985-06-01"), GRPC_STATUS_OK);
+  ASSERT_STATUS(set_birthday(s.conn, unknown, "1985-07-01"), GRPC_STATUS_OK);
+  ASSERT_STATUS(set_birthday(s.conn, unknown, "1985-08-01"), GRPC_STATUS_FAILED_PRECONDITION);
+  ASSERT_STATUS(set_birthday(s.conn, unknown, "1985-13-01"), GRPC_STATUS_INVALID_ARGUMENT);
+}
+
 int main(int argc, char **argv)
 {
   static const tl_test tests[] = {
@@ -208,6 +242,7 @@ int main(int argc, char **argv)
     {"enrollment_of_one_person_at_once_makes_one_member",
      enrollment_of_one_person_at_once_makes_one_member},
     {"stores_see_phones_masked_unless_granted", stores_see_phones_masked_unless_granted},
+    {"birthday_changes_at_most_once_a_year", birthday_changes_at_most_once_a_year},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
