@@ -689,6 +689,17 @@ static int member_birthday(ctl_env *env, const ctl_args *args)
                             &loyalty__v1__member__descriptor);
 }
 
+static int member_merge(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__MergeMembersRequest req = LOYALTY__V1__MERGE_MEMBERS_REQUEST__INIT;
+  if (args->n_positional != 2 || !positional_id(args, 0, "KEEP_ID", &req.keep) ||
+      !positional_id(args, 1, "MERGE_ID", &req.merge))
+    return ctl_usage_error("usage: member merge KEEP_ID MERGE_ID");
+  req.request_id = (char *)request_id(args);
+  return ctl_call_and_print(env, ADMIN("MergeMembers"), &req.base,
+                            &loyalty__v1__points_result__descriptor);
+}
+
 static int member_tiers(ctl_env *env, const ctl_args *args)
 {
   Loyalty__V1__ListTierChangesRequest req = LOYALTY__V1__LIST_TIER_CHANGES_REQUEST__INIT;
@@ -742,6 +753,9 @@ const ctl_command ctl_commands[] = {
   {"member", "birthday", "MEMBER_ID YYYY-MM-DD" WRITE_OPTS,
    "set or change a birthday: at most one change a year, HQ may override", NULL,
    member_birthday},
+  {"member", "merge", "KEEP_ID MERGE_ID [--request-id ID]",
+   "the same person enrolled twice: move everything to KEEP_ID and close MERGE_ID (HQ)", NULL,
+   member_merge},
   {"member", "tiers", "MEMBER_ID", "every tier change of the member, with its reason (HQ)",
    NULL, member_tiers},
   {"points", "earn", "MEMBER_ID AMOUNT --order ORDER_ID" WRITE_OPTS,

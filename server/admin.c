@@ -283,6 +283,7 @@ static const rpc_method_binding admin_bindings[] = {
   {"AdjustPoints", program_adjust_points},
   {"RunExpiry", expiry_run},
   {"ListTierChanges", program_list_tier_changes},
+  {"MergeMembers", program_merge_members},
   {"ListExpiringPoints", expiry_list_expiring},
 };
 

@@ -111,7 +111,7 @@ Loyalty__V1__PointsResult *handler_points_result(rpc_ctx *ctx, const PGresult *r
   "SELECT m.member_id, coalesce(m.phone, ''), m.name,"                                    \
   " coalesce(to_char(m.birthday, 'YYYY-MM-DD'), ''), m.tier, m.balance,"                  \
   " m.lifetime_spend_cents, coalesce(s.store_code, ''), " SQL_TIMESTAMP("m.created_at") "," \
-  " i.kind, i.value"                                                                      \
+  " i.kind, i.value, m.merged_into"                                                       \
   " FROM members m LEFT JOIN stores s ON s.store_id = m.enrolled_store_id"                \
   " LEFT JOIN identities i ON i.member_id = m.member_id "
 #define MEMBER_ORDER " ORDER BY i.linked_at, i.kind, i.value"
@@ -132,6 +132,12 @@ grpc_status_code handler_member_by(rpc_ctx *ctx, const db_statement *statement,
   if (rows == 0) {
     PQclear(r);
     return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
+  }
+  if (!PQgetisnull(r, 0, 11)) {
+    grpc_status_code closed = rpc_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+                                       "member was merged (into member %s)", PQgetvalue(r, 0, 11));
+    PQclear(r);
+    return closed;
   }
   Loyalty__V1__Member *m = arena_alloc(ctx->arena, sizeof *m);
   loyalty__v1__member__init(m);

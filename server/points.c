@@ -38,7 +38,7 @@ static const db_statement stmt_balance = {
   .name = "balance",
   .sql = "SELECT m.balance, m.tier, m.lifetime_spend_cents, p.senior_threshold_cents,"
          " p.vip_threshold_cents, p.supreme_threshold_cents,"
-         " to_char(e.expires_on, 'YYYY-MM-DD'), e.points"
+         " to_char(e.expires_on, 'YYYY-MM-DD'), e.points, m.merged_into"
          " FROM members m CROSS JOIN program p"
          " LEFT JOIN LATERAL ("
          "   SELECT l.expires_on, sum(l.remaining) AS points FROM lots l"
@@ -54,7 +54,9 @@ static const db_statement stmt_transactions = {
   .sql = "SELECT l.txn_id, l.kind, l.points, l.amount_cents, coalesce(s.store_code, ''),"
          " l.order_id, l.request_id, " SQL_TIMESTAMP("l.created_at") ", l.balance_after"
          " FROM ledger l LEFT JOIN stores s ON s.store_id = l.store_id"
-         " WHERE l.member_id = $1 AND l.txn_id < $2 ORDER BY l.txn_id DESC LIMIT $3",
+         " WHERE l.member_id IN (SELECT $1 UNION ALL"  /* with the members merged into it */
+         "                       SELECT member_id FROM members WHERE merged_into = $1)"
+         "   AND l.txn_id < $2 ORDER BY l.txn_id DESC LIMIT $3",
   .n_params = 3,
 };
 
@@ -197,6 +199,12 @@ static grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage 
   if (rows == 0) {
     PQclear(r);
     return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
+  }
+  if (!PQgetisnull(r, 0, 8)) {
+    grpc_status_code closed = rpc_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
+                                       "member was merged (into member %s)", PQgetvalue(r, 0, 8));
+    PQclear(r);
+    return closed;
   }
   Loyalty__V1__Balance *b = arena_alloc(ctx->arena, sizeof *b);
   loyalty__v1__balance__init(b);

@@ -2,7 +2,7 @@
  * program.c - Admin methods that change the program and balances: GetProgram,
  * UpdateProgram (rules; every change recorded with who, when, old and new) and
  * AdjustPoints (HQ's corrections, a ledger row naming the operator and the reason),
- * ListTierChanges (a member's tier history).
+ * ListTierChanges (a member's tier history), MergeMembers (two records of one person).
  */
 #include "handlers.h"
 #include "validate.h"
@@ -151,5 +151,32 @@ grpc_status_code program_list_tier_changes(rpc_ctx *ctx, const ProtobufCMessage 
   }
   PQclear(r);
   *response = &out->base;
+  return GRPC_STATUS_OK;
+}
+
+static const db_statement stmt_merge = {
+  .name = "merge_members",
+  .sql = "SELECT " POINTS_RESULT_COLUMNS " FROM loyalty_merge_members($1, '', $2, $3, $4, $5)",
+  .n_params = 5,
+};
+
+grpc_status_code program_merge_members(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                       ProtobufCMessage **response)
+{
+  const Loyalty__V1__MergeMembersRequest *req = (const Loyalty__V1__MergeMembersRequest *)request;
+  const char *bad = validate_request_id(req->request_id);
+  if (bad == NULL && (req->keep <= 0 || req->merge <= 0))
+    bad = "keep and merge must both name members";
+  if (bad != NULL)
+    return handler_invalid(ctx, bad);
+  const char *params[] = {
+    handler_principal(ctx), req->request_id, rpc_request_hash(ctx, request),
+    handler_int64(ctx, req->keep), handler_int64(ctx, req->merge),
+  };
+  PGresult *r = handler_query(ctx, &stmt_merge, params);
+  if (r == NULL)
+    return ctx->status;
+  *response = &handler_points_result(ctx, r, 0)->base;
+  PQclear(r);
   return GRPC_STATUS_OK;
 }

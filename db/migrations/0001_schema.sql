@@ -56,6 +56,7 @@ CREATE TABLE members (
   enrolled_store_id    int REFERENCES stores,
   first_purchase_at    timestamptz,  -- NULL until the first purchase: tier 0 until then
   ledger_head          bytea,        -- row_hash of the member's last ledger row
+  merged_into          bigint,       -- closed: HQ merged this member into that one
   created_at           timestamptz NOT NULL DEFAULT now()
 ) WITH (fillfactor = 80);  -- room for HOT updates of the balance
 

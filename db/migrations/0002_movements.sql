@@ -84,7 +84,8 @@ LANGUAGE sql STABLE AS $$
   FROM ledger l WHERE l.txn_id = p_request.txn_id
 $$;
 
--- The member row, locked for the rest of the transaction. Raises LY404 if there is none.
+-- The member row, locked for the rest of the transaction. Raises LY404 if there is none,
+-- LY412 naming the member it was merged into if it is closed.
 CREATE FUNCTION loyalty_lock_member(p_member_id bigint) RETURNS members
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -93,6 +94,10 @@ BEGIN
   SELECT * INTO v_member FROM members WHERE member_id = p_member_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE 'member not found' USING ERRCODE = 'LY404', DETAIL = p_member_id::text;
+  END IF;
+  IF v_member.merged_into IS NOT NULL THEN
+    RAISE 'member was merged' USING ERRCODE = 'LY412',
+      DETAIL = format('into member %s', v_member.merged_into);
   END IF;
   RETURN v_member;
 END $$;
@@ -401,7 +406,8 @@ BEGIN
   -- In member_id order, as every batch does, so that batches never deadlock. Every member
   -- must be there, once.
   SELECT count(*) INTO v_locked FROM (
-    SELECT 1 FROM members WHERE member_id = ANY (p_member_id) ORDER BY member_id FOR UPDATE
+    SELECT 1 FROM members WHERE member_id = ANY (p_member_id) AND merged_into IS NULL
+    ORDER BY member_id FOR UPDATE
   ) locked;
   IF v_locked <> cardinality(p_member_id) THEN
     RAISE 'batch needs the one-by-one path' USING ERRCODE = 'LY300';
@@ -530,10 +536,14 @@ BEGIN
   END IF;
   IF p_earn_txn_id IS NOT NULL THEN
     SELECT * INTO v_earn FROM ledger
-    WHERE txn_id = p_earn_txn_id AND member_id = p_member_id AND kind = 'earn';
+    WHERE txn_id = p_earn_txn_id AND kind = 'earn'
+      AND member_id IN (SELECT p_member_id UNION ALL
+                        SELECT m.member_id FROM members m WHERE m.merged_into = p_member_id);
   ELSE
     SELECT * INTO v_earn FROM ledger
-    WHERE member_id = p_member_id AND order_id = p_order_id AND kind = 'earn';
+    WHERE order_id = p_order_id AND kind = 'earn'
+      AND member_id IN (SELECT p_member_id UNION ALL
+                        SELECT m.member_id FROM members m WHERE m.merged_into = p_member_id);
   END IF;
   IF v_earn.txn_id IS NULL THEN
     RAISE 'original purchase not found' USING ERRCODE = 'LY404',

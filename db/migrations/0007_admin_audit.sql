@@ -40,11 +40,14 @@ CREATE FUNCTION loyalty_audit(p_principal text, p_action text, p_subject text, p
 RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-  v_id bigint := nextval('admin_audit_audit_id_seq');
+  v_id bigint;
   v_prev bytea;
   v_hash bytea;
 BEGIN
   SELECT head INTO STRICT v_prev FROM admin_audit_head WHERE id = 1 FOR UPDATE;
+  -- The id only once the head is ours: ids then follow the chain (VerifyAudit walks it in
+  -- id order), also when admin changes race.
+  v_id := nextval('admin_audit_audit_id_seq');
   v_hash := sha256(v_prev || loyalty_audit_canonical(v_id, p_principal, p_action, p_subject,
                                                      p_detail, now()));
   INSERT INTO admin_audit (audit_id, principal, action, subject, detail, created_at, prev_hash,
