@@ -152,7 +152,10 @@ static bool conn_is_prepared(const db_conn *conn, const db_statement *statement)
 /* Makes conn->pg a working connection if it can; false if PostgreSQL cannot be reached. */
 static bool conn_ensure(db_conn *conn, db_error *err)
 {
-  if (conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_OK)
+  /* A server that went away (a restart) closed the socket: reading what is there, without
+   * a round trip, tells, before a statement is sent into it and lost. */
+  if (conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_OK && PQconsumeInput(conn->pg) &&
+      PQstatus(conn->pg) == CONNECTION_OK)
     return true;
   PQfinish(conn->pg);
   conn->n_prepared = 0;
@@ -183,10 +186,27 @@ static PGresult *exec_once(db_conn *conn, const db_statement *statement,
   return NULL;
 }
 
+/* Whether conn answers a trivial query; reopens it if not. For statements that must not be
+ * sent twice: they go only into a connection known to work. */
+static bool conn_ping(db_conn *conn, db_error *err)
+{
+  PGresult *r = PQexec(conn->pg, "");
+  bool alive = PQresultStatus(r) == PGRES_EMPTY_QUERY;
+  PQclear(r);
+  if (alive)
+    return true;
+  log_warn("database connection lost: %s", PQerrorMessage(conn->pg));
+  PQfinish(conn->pg);
+  conn->pg = NULL;
+  return conn_ensure(conn, err);
+}
+
 PGresult *db_exec(db_conn *conn, const db_statement *statement, const char *const *values,
                   db_error *err)
 {
   memset(err, 0, sizeof *err);
+  if (statement->no_retry && conn_ensure(conn, err) && !conn_ping(conn, err))
+    return NULL;
   for (int attempt = 0; attempt < 2; attempt++) {
     if (!conn_ensure(conn, err))
       return NULL;

@@ -59,6 +59,7 @@ typedef struct server {
   method_entry *methods;
   size_t n_methods;
   atomic_bool shutting_down;
+  atomic_int in_flight; /* calls received and not yet freed */
   pthread_mutex_t lock;
   pthread_cond_t shutdown_cond;
   bool shutdown_notified;
@@ -384,6 +385,7 @@ static void call_handle(server *srv, server_call *c)
   if (e != GRPC_CALL_OK) {
     log_error("%s: cannot send the reply: %s", path, grpc_call_error_to_string(e));
     call_free(c);
+    atomic_fetch_sub(&srv->in_flight, 1);
   }
 }
 
@@ -476,10 +478,16 @@ static void *worker_main(void *arg)
       continue;
     }
     server_call *c = ev.tag;
-    if (c->state == CALL_FINISHING || !ev.success) {
-      call_free(c); /* done, or a posted call the shutdown cancelled */
+    if (c->state == CALL_FINISHING) {
+      call_free(c); /* done */
+      atomic_fetch_sub(&srv->in_flight, 1);
       continue;
     }
+    if (!ev.success) {
+      call_free(c); /* a posted call the shutdown cancelled */
+      continue;
+    }
+    atomic_fetch_add(&srv->in_flight, 1);
     call_post(srv, c->method);
     call_handle(srv, c);
   }
@@ -560,6 +568,7 @@ int rpc_server_run(const rpc_config *config, db_pool *pool, const rpc_service *s
   pthread_mutex_init(&srv.lock, NULL);
   pthread_cond_init(&srv.shutdown_cond, NULL);
   atomic_init(&srv.shutting_down, false);
+  atomic_init(&srv.in_flight, 0);
 
   /* Limits against abuse: big or many requests, big headers, connections left silent. */
   grpc_arg limits[] = {
@@ -614,6 +623,16 @@ int rpc_server_run(const rpc_config *config, db_pool *pool, const rpc_service *s
     log_warn("calls still running after %d s: cancelling them", RPC_SHUTDOWN_GRACE_S);
     grpc_server_cancel_all_calls(srv.grpc);
     wait_shutdown_notified(&srv, 3600);
+  }
+  /* The notification may come while handlers still hold calls they have yet to answer:
+   * their replies need the queue, so it closes only once every call is done. */
+  for (int waited_ms = 0; atomic_load(&srv.in_flight) > 0; waited_ms += 10) {
+    if (waited_ms == RPC_SHUTDOWN_GRACE_S * 1000) {
+      log_warn("calls still running after %d s: cancelling them", RPC_SHUTDOWN_GRACE_S);
+      grpc_server_cancel_all_calls(srv.grpc);
+    }
+    struct timespec tick = {.tv_nsec = 10 * 1000 * 1000};
+    nanosleep(&tick, NULL);
   }
   grpc_completion_queue_shutdown(srv.cq);
   for (int i = 0; i < n_workers; i++)
