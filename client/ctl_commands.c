@@ -589,6 +589,7 @@ static int program_set(ctl_env *env, const ctl_args *args)
     {"supreme-permille", false, NULL, &p->supreme_permille},
     {"birthday-multiplier", false, NULL, &p->birthday_multiplier},
     {"min-paid", true, &p->min_paid_cents, NULL},
+    {"expiry-months", false, NULL, &p->expiry_months},
   };
   int rc = CTL_EXIT_OK;
   for (size_t i = 0; i < sizeof fields / sizeof fields[0] && rc == CTL_EXIT_OK; i++) {
@@ -604,13 +605,16 @@ static int program_set(ctl_env *env, const ctl_args *args)
     else
       *fields[i].narrow = (int32_t)n;
   }
-  char *time_zone = p->time_zone;
+  char *time_zone = p->time_zone, *expiry = p->expiry_policy;
   if (ctl_arg(args, "time-zone") != NULL)
     p->time_zone = (char *)ctl_arg(args, "time-zone");
+  if (ctl_arg(args, "expiry") != NULL)
+    p->expiry_policy = (char *)ctl_arg(args, "expiry");
   if (rc == CTL_EXIT_OK)
     rc = ctl_call_and_print(env, ADMIN("UpdateProgram"), &p->base,
                             &loyalty__v1__program__descriptor);
-  p->time_zone = time_zone; /* the unpacked message frees its own string */
+  p->time_zone = time_zone; /* the unpacked message frees its own strings */
+  p->expiry_policy = expiry;
   protobuf_c_message_free_unpacked(current, NULL);
   return rc;
 }
@@ -777,7 +781,8 @@ const ctl_command ctl_commands[] = {
   {"program", "set",
    "[--points-per-yuan N] [--senior YUAN] [--vip YUAN] [--supreme YUAN]"
    " [--ordinary-permille N] [--senior-permille N] [--vip-permille N] [--supreme-permille N]"
-   " [--birthday-multiplier N] [--min-paid YUAN] [--time-zone TZ]",
+   " [--birthday-multiplier N] [--min-paid YUAN] [--time-zone TZ]"
+   " [--expiry year_end|rolling|never] [--expiry-months N]",
    "change the rules, from now on; recorded with who and when (HQ)", NULL, program_set},
   {"expiry", "run", "[--as-of YYYY-MM-DD]",
    "expire every lot whose last day is before the date (default today); safe to repeat (HQ)",

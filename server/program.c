@@ -10,7 +10,7 @@
 #define PROGRAM_COLUMNS                                                                     \
   "points_per_yuan, senior_threshold_cents, vip_threshold_cents, supreme_threshold_cents," \
   " ordinary_permille, senior_permille, vip_permille, supreme_permille,"                   \
-  " birthday_multiplier, min_paid_cents, time_zone"
+  " birthday_multiplier, min_paid_cents, time_zone, expiry_policy, expiry_months"
 
 static const db_statement stmt_get_program = {
   .name = "get_program", .sql = "SELECT " PROGRAM_COLUMNS " FROM program"};
@@ -18,8 +18,8 @@ static const db_statement stmt_get_program = {
 static const db_statement stmt_update_program = {
   .name = "update_program",
   .sql = "SELECT " PROGRAM_COLUMNS " FROM loyalty_update_program($1, $2, $3, $4, $5, $6, $7,"
-         " $8, $9, $10, $11, $12)",
-  .n_params = 12,
+         " $8, $9, $10, $11, $12, $13, $14)",
+  .n_params = 14,
 };
 
 static const db_statement stmt_adjust = {
@@ -43,6 +43,8 @@ static grpc_status_code program_from_row(rpc_ctx *ctx, PGresult *r, ProtobufCMes
   p->birthday_multiplier = (int32_t)handler_get_int64(r, 0, 8);
   p->min_paid_cents = handler_get_int64(r, 0, 9);
   p->time_zone = handler_get_text(ctx, r, 0, 10);
+  p->expiry_policy = handler_get_text(ctx, r, 0, 11);
+  p->expiry_months = (int32_t)handler_get_int64(r, 0, 12);
   PQclear(r);
   *response = &p->base;
   return GRPC_STATUS_OK;
@@ -62,6 +64,8 @@ grpc_status_code program_update(rpc_ctx *ctx, const ProtobufCMessage *request,
   const Loyalty__V1__Program *p = (const Loyalty__V1__Program *)request;
   if (p->time_zone[0] == '\0' || !validate_text(p->time_zone, 64))
     return handler_invalid(ctx, "time_zone is required, e.g. Asia/Shanghai");
+  if (!validate_text(p->expiry_policy, 16))
+    return handler_invalid(ctx, "expiry_policy must be year_end, rolling or never");
   /* The ranges are the program table's checks: PostgreSQL refuses what breaks them. */
   const char *params[] = {
     handler_principal(ctx),
@@ -76,6 +80,8 @@ grpc_status_code program_update(rpc_ctx *ctx, const ProtobufCMessage *request,
     handler_int64(ctx, p->birthday_multiplier),
     handler_int64(ctx, p->min_paid_cents),
     p->time_zone,
+    p->expiry_policy,
+    handler_int64(ctx, p->expiry_months),
   };
   PGresult *r = handler_query(ctx, &stmt_update_program, params);
   return r ? program_from_row(ctx, r, response) : ctx->status;

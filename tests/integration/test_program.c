@@ -88,6 +88,50 @@ static void invalid_programs_are_refused(void)
   ASSERT_EQ_INT(after->vip_permille, good->vip_permille);
 }
 
+static const char *lot_expiry(int64_t member)
+{
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT expires_on::text FROM lots WHERE member_id = %" PRId64
+           " ORDER BY lot_id DESC LIMIT 1", member);
+  return tl_sql_value(sql);
+}
+
+static void expiry_policy_dates_new_lots(void)
+{
+  int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
+  tl_earn(tl_hq, m, 10000);
+  ASSERT_EQ_STR(lot_expiry(m),
+                tl_sql_value("SELECT make_date(extract(year FROM (now() AT TIME ZONE"
+                             " 'Asia/Shanghai'))::int + 1, 12, 31)::text"));
+  Loyalty__V1__Program rules = *get_program(); /* a copy: its strings are set to literals */
+  Loyalty__V1__Program *p = &rules;
+  ASSERT_EQ_STR(p->expiry_policy, "year_end");
+  p->expiry_policy = "rolling";
+  p->expiry_months = 6;
+  ASSERT_STATUS(update_program(p), GRPC_STATUS_OK);
+  tl_earn(tl_hq, m, 10000);
+  ASSERT_EQ_STR(lot_expiry(m),
+                tl_sql_value("SELECT ((now() AT TIME ZONE 'Asia/Shanghai')::date"
+                             " + interval '6 months')::date::text"));
+  p->expiry_policy = "never";
+  ASSERT_STATUS(update_program(p), GRPC_STATUS_OK);
+  tl_earn(tl_hq, m, 10000);
+  ASSERT_EQ_STR(lot_expiry(m), "infinity");
+  p->expiry_policy = "sometimes";
+  ASSERT_STATUS(update_program(p), GRPC_STATUS_INVALID_ARGUMENT);
+  p->expiry_policy = "rolling";
+  p->expiry_months = 0;
+  ASSERT_STATUS(update_program(p), GRPC_STATUS_INVALID_ARGUMENT);
+  p->expiry_policy = "year_end";
+  p->expiry_months = 24;
+  ASSERT_STATUS(update_program(p), GRPC_STATUS_OK);
+  /* Lots already earned keep their dates. */
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT count(DISTINCT expires_on) FROM lots WHERE member_id = %" PRId64, m);
+  ASSERT_EQ_STR(tl_sql_value(sql), "3");
+}
+
 static tl_result adjust(int64_t member, int64_t points, const char *reason, const char *request_id)
 {
   Loyalty__V1__AdjustPointsRequest req = LOYALTY__V1__ADJUST_POINTS_REQUEST__INIT;
@@ -130,6 +174,7 @@ int main(int argc, char **argv)
     {"rule_changes_apply_from_then_on_and_are_recorded",
      rule_changes_apply_from_then_on_and_are_recorded},
     {"invalid_programs_are_refused", invalid_programs_are_refused},
+    {"expiry_policy_dates_new_lots", expiry_policy_dates_new_lots},
     {"adjustments_correct_balances_with_a_reason", adjustments_correct_balances_with_a_reason},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
