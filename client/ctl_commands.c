@@ -605,7 +605,9 @@ static int program_set(ctl_env *env, const ctl_args *args)
     else
       *fields[i].narrow = (int32_t)n;
   }
-  char *time_zone = p->time_zone, *expiry = p->expiry_policy;
+  char *time_zone = p->time_zone, *expiry = p->expiry_policy, *tiers = p->tier_policy;
+  if (ctl_arg(args, "tier-policy") != NULL)
+    p->tier_policy = (char *)ctl_arg(args, "tier-policy");
   if (ctl_arg(args, "time-zone") != NULL)
     p->time_zone = (char *)ctl_arg(args, "time-zone");
   if (ctl_arg(args, "expiry") != NULL)
@@ -615,6 +617,7 @@ static int program_set(ctl_env *env, const ctl_args *args)
                             &loyalty__v1__program__descriptor);
   p->time_zone = time_zone; /* the unpacked message frees its own strings */
   p->expiry_policy = expiry;
+  p->tier_policy = tiers;
   protobuf_c_message_free_unpacked(current, NULL);
   return rc;
 }
@@ -704,6 +707,16 @@ static int member_merge(ctl_env *env, const ctl_args *args)
                             &loyalty__v1__points_result__descriptor);
 }
 
+static int tiers_evaluate(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__EvaluateTiersRequest req = LOYALTY__V1__EVALUATE_TIERS_REQUEST__INIT;
+  if (args->n_positional != 0)
+    return ctl_usage_error("usage: tiers evaluate [--as-of YYYY-MM-DD]");
+  req.as_of = (char *)(ctl_arg(args, "as-of") ? ctl_arg(args, "as-of") : "");
+  return ctl_call_and_print(env, ADMIN("EvaluateTiers"), &req.base,
+                            &loyalty__v1__evaluate_tiers_response__descriptor);
+}
+
 static int member_tiers(ctl_env *env, const ctl_args *args)
 {
   Loyalty__V1__ListTierChangesRequest req = LOYALTY__V1__LIST_TIER_CHANGES_REQUEST__INIT;
@@ -782,7 +795,7 @@ const ctl_command ctl_commands[] = {
    "[--points-per-yuan N] [--senior YUAN] [--vip YUAN] [--supreme YUAN]"
    " [--ordinary-permille N] [--senior-permille N] [--vip-permille N] [--supreme-permille N]"
    " [--birthday-multiplier N] [--min-paid YUAN] [--time-zone TZ]"
-   " [--expiry year_end|rolling|never] [--expiry-months N]",
+   " [--expiry year_end|rolling|never] [--expiry-months N] [--tier-policy lifetime|rolling]",
    "change the rules, from now on; recorded with who and when (HQ)", NULL, program_set},
   {"expiry", "run", "[--as-of YYYY-MM-DD]",
    "expire every lot whose last day is before the date (default today); safe to repeat (HQ)",
@@ -790,6 +803,9 @@ const ctl_command ctl_commands[] = {
   {"expiry", "upcoming", "[--within DAYS] [--csv]",
    "members with points expiring within DAYS (default 30), for reminders (HQ)", csv_flags,
    expiry_upcoming},
+  {"tiers", "evaluate", "[--as-of YYYY-MM-DD]",
+   "the yearly review of the rolling tier policy: down one tier at most; once per date (HQ)",
+   NULL, tiers_evaluate},
   {"audit", "verify", "",
    "recompute every ledger hash chain and balance; exit 1 if anything was changed (HQ)", NULL,
    audit_verify},

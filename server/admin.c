@@ -284,6 +284,7 @@ static const rpc_method_binding admin_bindings[] = {
   {"RunExpiry", expiry_run},
   {"ListTierChanges", program_list_tier_changes},
   {"MergeMembers", program_merge_members},
+  {"EvaluateTiers", program_evaluate_tiers},
   {"ListExpiringPoints", expiry_list_expiring},
 };
 

@@ -55,6 +55,8 @@ grpc_status_code program_list_tier_changes(rpc_ctx *ctx, const ProtobufCMessage 
                                            ProtobufCMessage **response);
 grpc_status_code program_merge_members(rpc_ctx *ctx, const ProtobufCMessage *request,
                                        ProtobufCMessage **response);
+grpc_status_code program_evaluate_tiers(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                        ProtobufCMessage **response);
 
 /* Timestamps leave PostgreSQL as RFC 3339 in UTC. */
 #define SQL_TIMESTAMP(column) \

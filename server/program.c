@@ -10,7 +10,7 @@
 #define PROGRAM_COLUMNS                                                                     \
   "points_per_yuan, senior_threshold_cents, vip_threshold_cents, supreme_threshold_cents," \
   " ordinary_permille, senior_permille, vip_permille, supreme_permille,"                   \
-  " birthday_multiplier, min_paid_cents, time_zone, expiry_policy, expiry_months"
+  " birthday_multiplier, min_paid_cents, time_zone, expiry_policy, expiry_months, tier_policy"
 
 static const db_statement stmt_get_program = {
   .name = "get_program", .sql = "SELECT " PROGRAM_COLUMNS " FROM program"};
@@ -18,8 +18,8 @@ static const db_statement stmt_get_program = {
 static const db_statement stmt_update_program = {
   .name = "update_program",
   .sql = "SELECT " PROGRAM_COLUMNS " FROM loyalty_update_program($1, $2, $3, $4, $5, $6, $7,"
-         " $8, $9, $10, $11, $12, $13, $14)",
-  .n_params = 14,
+         " $8, $9, $10, $11, $12, $13, $14, $15)",
+  .n_params = 15,
 };
 
 static const db_statement stmt_adjust = {
@@ -45,6 +45,7 @@ static grpc_status_code program_from_row(rpc_ctx *ctx, PGresult *r, ProtobufCMes
   p->time_zone = handler_get_text(ctx, r, 0, 10);
   p->expiry_policy = handler_get_text(ctx, r, 0, 11);
   p->expiry_months = (int32_t)handler_get_int64(r, 0, 12);
+  p->tier_policy = handler_get_text(ctx, r, 0, 13);
   PQclear(r);
   *response = &p->base;
   return GRPC_STATUS_OK;
@@ -64,8 +65,9 @@ grpc_status_code program_update(rpc_ctx *ctx, const ProtobufCMessage *request,
   const Loyalty__V1__Program *p = (const Loyalty__V1__Program *)request;
   if (p->time_zone[0] == '\0' || !validate_text(p->time_zone, 64))
     return handler_invalid(ctx, "time_zone is required, e.g. Asia/Shanghai");
-  if (!validate_text(p->expiry_policy, 16))
-    return handler_invalid(ctx, "expiry_policy must be year_end, rolling or never");
+  if (!validate_text(p->expiry_policy, 16) || !validate_text(p->tier_policy, 16))
+    return handler_invalid(ctx, "expiry_policy must be year_end, rolling or never; "
+                                "tier_policy lifetime or rolling");
   /* The ranges are the program table's checks: PostgreSQL refuses what breaks them. */
   const char *params[] = {
     handler_principal(ctx),
@@ -82,6 +84,7 @@ grpc_status_code program_update(rpc_ctx *ctx, const ProtobufCMessage *request,
     p->time_zone,
     p->expiry_policy,
     handler_int64(ctx, p->expiry_months),
+    p->tier_policy,
   };
   PGresult *r = handler_query(ctx, &stmt_update_program, params);
   return r ? program_from_row(ctx, r, response) : ctx->status;
@@ -184,5 +187,35 @@ grpc_status_code program_merge_members(rpc_ctx *ctx, const ProtobufCMessage *req
     return ctx->status;
   *response = &handler_points_result(ctx, r, 0)->base;
   PQclear(r);
+  return GRPC_STATUS_OK;
+}
+
+static const db_statement stmt_evaluate_tiers = {
+  .name = "evaluate_tiers",
+  .sql = "SELECT to_char(d, 'YYYY-MM-DD'), e.members_moved, e.already_done"
+         " FROM (SELECT coalesce(nullif($2, '')::date,"
+         "                       (now() AT TIME ZONE (SELECT time_zone FROM program))::date) d) a,"
+         " loyalty_evaluate_tiers($1, a.d) e",
+  .n_params = 2,
+};
+
+grpc_status_code program_evaluate_tiers(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                        ProtobufCMessage **response)
+{
+  const Loyalty__V1__EvaluateTiersRequest *req =
+      (const Loyalty__V1__EvaluateTiersRequest *)request;
+  if (req->as_of[0] != '\0' && !validate_date(req->as_of))
+    return handler_invalid(ctx, "as_of must be a real date as YYYY-MM-DD");
+  const char *params[] = {handler_principal(ctx), req->as_of};
+  PGresult *r = handler_query(ctx, &stmt_evaluate_tiers, params);
+  if (r == NULL)
+    return ctx->status;
+  Loyalty__V1__EvaluateTiersResponse *out = arena_alloc(ctx->arena, sizeof *out);
+  loyalty__v1__evaluate_tiers_response__init(out);
+  out->as_of = handler_get_text(ctx, r, 0, 0);
+  out->members_moved = handler_get_int64(r, 0, 1);
+  out->already_done = handler_get_bool(r, 0, 2);
+  PQclear(r);
+  *response = &out->base;
   return GRPC_STATUS_OK;
 }

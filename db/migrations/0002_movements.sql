@@ -364,7 +364,7 @@ BEGIN
                                   v_program);
   v_balance := v_member.balance + v_points;
   v_spend := v_member.lifetime_spend_cents + p_amount_cents;
-  v_tier := loyalty_tier_for(v_spend, true, v_program);
+  v_tier := loyalty_policy_tier(p_member_id, v_spend, p_amount_cents, v_member.tier, v_program);
 
   SELECT * INTO v_txn_id, v_hash
   FROM loyalty_append_ledger(p_member_id, 'earn', v_points, p_amount_cents, v_store_id,
@@ -403,6 +403,9 @@ DECLARE
 BEGIN
   SELECT * INTO STRICT v_program FROM program;
   v_today := (now() AT TIME ZONE v_program.time_zone)::date;
+  IF v_program.tier_policy <> 'lifetime' THEN  -- rolling tiers are computed one by one
+    RAISE 'batch needs the one-by-one path' USING ERRCODE = 'LY300';
+  END IF;
   -- In member_id order, as every batch does, so that batches never deadlock. Every member
   -- must be there, once.
   SELECT count(*) INTO v_locked FROM (
@@ -566,7 +569,8 @@ BEGIN
   SELECT * INTO STRICT v_program FROM program;
   v_balance := v_member.balance - v_take;
   v_spend := v_member.lifetime_spend_cents - p_amount_cents;
-  v_tier := loyalty_tier_for(v_spend, true, v_program);
+  v_tier := loyalty_policy_tier(p_member_id, v_spend, -p_amount_cents, v_member.tier,
+                                v_program);
 
   SELECT * INTO v_txn_id, v_hash
   FROM loyalty_append_ledger(p_member_id, 'refund', -v_take, p_amount_cents, v_store_id,

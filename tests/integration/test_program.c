@@ -2,6 +2,8 @@
  * test_program.c - HQ changes the rules (applied from then on, recorded, validated) and
  * adjusts balances. It changes the shared program, so it runs alone and puts it back.
  */
+#include <pthread.h>
+
 #include "testlib.h"
 
 static Loyalty__V1__Program *get_program(void)
@@ -132,6 +134,59 @@ static void expiry_policy_dates_new_lots(void)
   ASSERT_EQ_STR(tl_sql_value(sql), "3");
 }
 
+static Loyalty__V1__EvaluateTiersResponse *evaluate(const char *as_of)
+{
+  Loyalty__V1__EvaluateTiersRequest req = LOYALTY__V1__EVALUATE_TIERS_REQUEST__INIT;
+  req.as_of = (char *)as_of;
+  return (Loyalty__V1__EvaluateTiersResponse *)tl_call_ok(
+      tl_hq, ADMIN("EvaluateTiers"), &req.base, &loyalty__v1__evaluate_tiers_response__descriptor);
+}
+
+static void *evaluate_thread(void *as_of)
+{
+  return evaluate(as_of);
+}
+
+static void rolling_tiers_drop_one_tier_a_review(void)
+{
+  Loyalty__V1__Program rules = *get_program();
+  rules.tier_policy = "rolling";
+  ASSERT_STATUS(update_program(&rules), GRPC_STATUS_OK);
+  int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
+  ASSERT_EQ_INT(TL_POINTS(tl_earn(tl_hq, m, 300000))->tier, LOYALTY__V1__TIER__TIER_VIP);
+
+  /* Reviewed on dates 13 and 14 months on, the purchase is out of the window: one tier down
+   * each time, never more; the same date twice, or at once, moves nobody twice. */
+  const char *d13 = tl_sql_value("SELECT (current_date + interval '13 months')::date::text");
+  const char *d14 = tl_sql_value("SELECT (current_date + interval '14 months')::date::text");
+  pthread_t a, b;
+  void *ra, *rb;
+  pthread_create(&a, NULL, evaluate_thread, (void *)d13);
+  pthread_create(&b, NULL, evaluate_thread, (void *)d13);
+  pthread_join(a, &ra);
+  pthread_join(b, &rb);
+  ASSERT_EQ_INT(((Loyalty__V1__EvaluateTiersResponse *)ra)->already_done +
+                    ((Loyalty__V1__EvaluateTiersResponse *)rb)->already_done,
+                1);
+  ASSERT_EQ_INT(tl_balance(tl_hq, m)->tier, LOYALTY__V1__TIER__TIER_SENIOR);
+  ASSERT_TRUE(evaluate(d13)->already_done);
+  ASSERT_EQ_INT(tl_balance(tl_hq, m)->tier, LOYALTY__V1__TIER__TIER_SENIOR);
+  evaluate(d14);
+  ASSERT_EQ_INT(tl_balance(tl_hq, m)->tier, LOYALTY__V1__TIER__TIER_ORDINARY);
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT string_agg(reason, ',' ORDER BY change_id) FROM tier_changes"
+           " WHERE member_id = %" PRId64, m);
+  ASSERT_EQ_STR(tl_sql_value(sql), "purchase,review,review");
+  /* Under the rolling policy a purchase counts the last 12 months: today's VIP spend. */
+  ASSERT_EQ_INT(TL_POINTS(tl_earn(tl_hq, m, 1000))->tier, LOYALTY__V1__TIER__TIER_VIP);
+
+  rules.tier_policy = "lifetime";
+  ASSERT_STATUS(update_program(&rules), GRPC_STATUS_OK);
+  rules.tier_policy = "weekly";
+  ASSERT_STATUS(update_program(&rules), GRPC_STATUS_INVALID_ARGUMENT);
+}
+
 static tl_result adjust(int64_t member, int64_t points, const char *reason, const char *request_id)
 {
   Loyalty__V1__AdjustPointsRequest req = LOYALTY__V1__ADJUST_POINTS_REQUEST__INIT;
@@ -175,6 +230,7 @@ int main(int argc, char **argv)
      rule_changes_apply_from_then_on_and_are_recorded},
     {"invalid_programs_are_refused", invalid_programs_are_refused},
     {"expiry_policy_dates_new_lots", expiry_policy_dates_new_lots},
+    {"rolling_tiers_drop_one_tier_a_review", rolling_tiers_drop_one_tier_a_review},
     {"adjustments_correct_balances_with_a_reason", adjustments_correct_balances_with_a_reason},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);

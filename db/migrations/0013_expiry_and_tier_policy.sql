@@ -1,10 +1,15 @@
--- 0013_expiry_policy.sql - when earned points expire is the program's choice: at the end of
--- the following calendar year (the default, usual in Chinese e-commerce), a rolling number
--- of months after the earn, or never. A change applies to lots earned from then on.
+-- 0013_expiry_and_tier_policy.sql - two choices of the program:
+--   when earned points expire: at the end of the following calendar year (the default, usual
+--   in Chinese e-commerce), a rolling number of months after the earn, or never; a change
+--   applies to lots earned from then on;
+--   what tiers follow: lifetime net spend (the default: tiers never drop except through
+--   refunds), or the net spend of the last 12 months with a yearly review (0014).
 ALTER TABLE program
   ADD COLUMN expiry_policy text NOT NULL DEFAULT 'year_end'
     CHECK (expiry_policy IN ('year_end', 'rolling', 'never')),
-  ADD COLUMN expiry_months int NOT NULL DEFAULT 24 CHECK (expiry_months BETWEEN 1 AND 120);
+  ADD COLUMN expiry_months int NOT NULL DEFAULT 24 CHECK (expiry_months BETWEEN 1 AND 120),
+  ADD COLUMN tier_policy text NOT NULL DEFAULT 'lifetime'
+    CHECK (tier_policy IN ('lifetime', 'rolling'));
 
 -- The last day of a lot earned on p_today, under the program's expiry policy.
 CREATE OR REPLACE FUNCTION loyalty_lot_expiry(p_today date) RETURNS date
@@ -17,7 +22,7 @@ LANGUAGE sql STABLE AS $$
   FROM program p
 $$;
 
--- UpdateProgram, now with the expiry policy.
+-- UpdateProgram, now with the policies.
 DROP FUNCTION loyalty_update_program(text, int, bigint, bigint, bigint, int, int, int, int, int,
                                      bigint, text);
 CREATE FUNCTION loyalty_update_program(p_principal text, p_points_per_yuan int,
@@ -26,7 +31,7 @@ CREATE FUNCTION loyalty_update_program(p_principal text, p_points_per_yuan int,
                                        p_vip_permille int, p_supreme_permille int,
                                        p_birthday_multiplier int, p_min_paid_cents bigint,
                                        p_time_zone text, p_expiry_policy text,
-                                       p_expiry_months int) RETURNS program
+                                       p_expiry_months int, p_tier_policy text) RETURNS program
 LANGUAGE plpgsql AS $$
 DECLARE
   v_old program;
@@ -44,13 +49,15 @@ BEGIN
                        supreme_permille = p_supreme_permille,
                        birthday_multiplier = p_birthday_multiplier,
                        min_paid_cents = p_min_paid_cents, time_zone = p_time_zone,
-                       expiry_policy = p_expiry_policy, expiry_months = p_expiry_months
+                       expiry_policy = p_expiry_policy, expiry_months = p_expiry_months,
+                       tier_policy = p_tier_policy
     RETURNING * INTO v_new;
   EXCEPTION WHEN check_violation THEN
     RAISE 'invalid program: thresholds must increase (senior < vip < supreme, all > 0), '
           'multipliers from 0 to 10000 permille, points per yuan from 0 to 100, birthday '
           'multiplier from 1 to 10, minimum paid amount >= 0, expiry policy year_end, '
-          'rolling (1-120 months) or never' USING ERRCODE = 'LY400';
+          'rolling (1-120 months) or never, tier policy lifetime or rolling'
+      USING ERRCODE = 'LY400';
   END;
   INSERT INTO program_changes (principal, old_rules, new_rules)
   VALUES (p_principal, v_old::text, v_new::text);
