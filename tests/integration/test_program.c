@@ -187,6 +187,36 @@ static void rolling_tiers_drop_one_tier_a_review(void)
   ASSERT_STATUS(update_program(&rules), GRPC_STATUS_INVALID_ARGUMENT);
 }
 
+/* The earn rule itself, at the edges of a month in the brand's time zone (the clock of a
+ * running server cannot be moved, the day the rule is given can). */
+static const char *points_at(const char *utc_instant, const char *birthday)
+{
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "SELECT loyalty_earn_points(10000, 1::smallint, '%s',"
+           " ('%s'::timestamptz AT TIME ZONE p.time_zone)::date, p) FROM program p",
+           birthday, utc_instant);
+  return tl_sql_value(sql);
+}
+
+static void birthday_month_follows_the_brand_time_zone(void)
+{
+  /* 16:00 UTC on November 30 is midnight, December 1, in Shanghai. */
+  ASSERT_EQ_STR(points_at("2026-11-30 15:59:59+00", "1990-12-15"), "100");
+  ASSERT_EQ_STR(points_at("2026-11-30 16:00:00+00", "1990-12-15"), "200");
+  ASSERT_EQ_STR(points_at("2026-11-30 16:00:00+00", "1990-11-15"), "100");
+  ASSERT_EQ_STR(points_at("2026-12-31 15:59:59+00", "1990-12-01"), "200");
+  ASSERT_EQ_STR(points_at("2026-12-31 16:00:00+00", "1990-12-01"), "100");
+  /* Another brand's time zone moves the edge with it. */
+  Loyalty__V1__Program rules = *get_program();
+  rules.time_zone = "Europe/Paris";
+  ASSERT_STATUS(update_program(&rules), GRPC_STATUS_OK);
+  ASSERT_EQ_STR(points_at("2026-11-30 16:00:00+00", "1990-12-15"), "100");
+  ASSERT_EQ_STR(points_at("2026-11-30 23:00:00+00", "1990-12-15"), "200");
+  rules.time_zone = "Asia/Shanghai";
+  ASSERT_STATUS(update_program(&rules), GRPC_STATUS_OK);
+}
+
 static tl_result adjust(int64_t member, int64_t points, const char *reason, const char *request_id)
 {
   Loyalty__V1__AdjustPointsRequest req = LOYALTY__V1__ADJUST_POINTS_REQUEST__INIT;
@@ -231,6 +261,7 @@ int main(int argc, char **argv)
     {"invalid_programs_are_refused", invalid_programs_are_refused},
     {"expiry_policy_dates_new_lots", expiry_policy_dates_new_lots},
     {"rolling_tiers_drop_one_tier_a_review", rolling_tiers_drop_one_tier_a_review},
+    {"birthday_month_follows_the_brand_time_zone", birthday_month_follows_the_brand_time_zone},
     {"adjustments_correct_balances_with_a_reason", adjustments_correct_balances_with_a_reason},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
