@@ -707,6 +707,82 @@ static int member_merge(ctl_env *env, const ctl_args *args)
                             &loyalty__v1__points_result__descriptor);
 }
 
+static const struct {
+  const char *name;
+  Loyalty__V1__Tier tier;
+} tier_names[] = {
+  {"ordinary", LOYALTY__V1__TIER__TIER_ORDINARY}, {"senior", LOYALTY__V1__TIER__TIER_SENIOR},
+  {"vip", LOYALTY__V1__TIER__TIER_VIP},           {"supreme", LOYALTY__V1__TIER__TIER_SUPREME},
+};
+
+static int campaign_add(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__Campaign c = LOYALTY__V1__CAMPAIGN__INIT;
+  char *stores[CTL_MAX_ARGS];
+  Loyalty__V1__Channel chans[CTL_MAX_ARGS];
+  Loyalty__V1__Tier tiers[CTL_MAX_ARGS];
+  if (args->n_positional != 1 || !ctl_arg(args, "starts") || !ctl_arg(args, "ends"))
+    return ctl_usage_error("usage: campaign add NAME --starts WHEN --ends WHEN"
+                           " (--multiplier X | --bonus POINTS) ...");
+  c.name = (char *)args->positional[0];
+  c.starts_at = (char *)ctl_arg(args, "starts");
+  c.ends_at = (char *)ctl_arg(args, "ends");
+  int64_t v;
+  if (ctl_arg(args, "multiplier") != NULL) {
+    if (!ctl_parse_yuan(ctl_arg(args, "multiplier"), &v)) /* "1.5": two decimals at most */
+      return ctl_usage_error("--multiplier must be like 3 or 1.5");
+    c.multiplier_permille = (int32_t)(v * 10);
+  }
+  if (ctl_arg(args, "bonus") != NULL && !ctl_parse_int64(ctl_arg(args, "bonus"), &c.bonus_points))
+    return ctl_usage_error("--bonus must be whole points");
+  for (int i = 0; i < args->n_options; i++) {
+    const char *name = args->option_name[i], *value = args->option_value[i];
+    if (strcmp(name, "store") == 0) {
+      stores[c.n_store_codes++] = (char *)value;
+    } else if (strcmp(name, "channel") == 0 || strcmp(name, "tier") == 0) {
+      bool tier = name[0] == 't', found = false;
+      for (size_t k = 0; !tier && k < sizeof channels / sizeof channels[0]; k++) {
+        if (strcmp(value, channels[k].name) == 0) {
+          chans[c.n_channels++] = channels[k].channel;
+          found = true;
+        }
+      }
+      for (size_t k = 0; tier && k < sizeof tier_names / sizeof tier_names[0]; k++) {
+        if (strcmp(value, tier_names[k].name) == 0) {
+          tiers[c.n_tiers++] = tier_names[k].tier;
+          found = true;
+        }
+      }
+      if (!found)
+        return ctl_usage_error("unknown %s \"%s\"", name, value);
+    }
+  }
+  c.store_codes = stores;
+  c.channels = chans;
+  c.tiers = tiers;
+  return ctl_call_and_print(env, ADMIN("CreateCampaign"), &c.base,
+                            &loyalty__v1__campaign__descriptor);
+}
+
+static int campaign_list(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__ListCampaignsRequest req = LOYALTY__V1__LIST_CAMPAIGNS_REQUEST__INIT;
+  req.include_ended = ctl_flag(args, "all");
+  return ctl_call_and_print(env, ADMIN("ListCampaigns"), &req.base,
+                            &loyalty__v1__list_campaigns_response__descriptor);
+}
+
+static int campaign_end(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__EndCampaignRequest req = LOYALTY__V1__END_CAMPAIGN_REQUEST__INIT;
+  int64_t id;
+  if (args->n_positional != 1 || !positional_id(args, 0, "CAMPAIGN_ID", &id))
+    return ctl_usage_error("usage: campaign end CAMPAIGN_ID");
+  req.campaign_id = (int32_t)id;
+  return ctl_call_and_print(env, ADMIN("EndCampaign"), &req.base,
+                            &loyalty__v1__campaign__descriptor);
+}
+
 static int tiers_evaluate(ctl_env *env, const ctl_args *args)
 {
   Loyalty__V1__EvaluateTiersRequest req = LOYALTY__V1__EVALUATE_TIERS_REQUEST__INIT;
@@ -803,6 +879,14 @@ const ctl_command ctl_commands[] = {
   {"expiry", "upcoming", "[--within DAYS] [--csv]",
    "members with points expiring within DAYS (default 30), for reminders (HQ)", csv_flags,
    expiry_upcoming},
+  {"campaign", "add",
+   "NAME --starts WHEN --ends WHEN (--multiplier X | --bonus POINTS) [--store CODE]..."
+   " [--channel pos|tmall|jd|wechat|web|other]... [--tier ordinary|senior|vip|supreme]...",
+   "a campaign: several at once give the highest multiplier plus every bonus (HQ)", NULL,
+   campaign_add},
+  {"campaign", "list", "[--all]", "running and coming campaigns; --all: ended too (HQ)",
+   list_flags, campaign_list},
+  {"campaign", "end", "CAMPAIGN_ID", "end a campaign now (HQ)", NULL, campaign_end},
   {"tiers", "evaluate", "[--as-of YYYY-MM-DD]",
    "the yearly review of the rolling tier policy: down one tier at most; once per date (HQ)",
    NULL, tiers_evaluate},

@@ -177,6 +177,25 @@ static size_t element_size(const ProtobufCFieldDescriptor *f)
   }
 }
 
+/* A field of m as text: a scalar, or the elements of a repeated scalar joined by ",". */
+static void format_field(char *out, size_t size, const ProtobufCFieldDescriptor *f,
+                         const ProtobufCMessage *m)
+{
+  if (f->label != PROTOBUF_C_LABEL_REPEATED) {
+    format_scalar(out, size, f, field_ptr(m, f));
+    return;
+  }
+  size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+  const char *items = *(const char *const *)field_ptr(m, f);
+  size_t used = 0;
+  out[0] = '\0';
+  for (size_t k = 0; k < n && used + 1 < size; k++) {
+    char cell[CELL_SIZE];
+    format_scalar(cell, sizeof cell, f, items + k * element_size(f));
+    used += (size_t)snprintf(out + used, size - used, "%s%s", k ? "," : "", cell);
+  }
+}
+
 static void json_message(const ProtobufCMessage *m)
 {
   const ProtobufCMessageDescriptor *d = m->descriptor;
@@ -221,7 +240,7 @@ static void text_table(const ProtobufCFieldDescriptor *f, const ProtobufCMessage
     width[c] = strlen(display_name(&d->fields[c], label, sizeof label));
   for (size_t r = 0; r < n; r++) {
     for (unsigned c = 0; c < cols; c++) {
-      format_scalar(cell, sizeof cell, &d->fields[c], field_ptr(items[r], &d->fields[c]));
+      format_field(cell, sizeof cell, &d->fields[c], items[r]);
       if (strlen(cell) > width[c])
         width[c] = strlen(cell);
     }
@@ -236,7 +255,7 @@ static void text_table(const ProtobufCFieldDescriptor *f, const ProtobufCMessage
   for (size_t r = 0; r < n; r++) {
     fputs("  ", stdout);
     for (unsigned c = 0; c < cols; c++) {
-      format_scalar(cell, sizeof cell, &d->fields[c], field_ptr(items[r], &d->fields[c]));
+      format_field(cell, sizeof cell, &d->fields[c], items[r]);
       printf("%-*s%s", c + 1 < cols ? (int)width[c] : 0, cell, c + 1 < cols ? "  " : "\n");
     }
   }
@@ -267,7 +286,7 @@ static void text_message(const ProtobufCMessage *m)
         text_message(sub);
       }
     } else {
-      format_scalar(cell, sizeof cell, f, field_ptr(m, f));
+      format_field(cell, sizeof cell, f, m);
       printf("%-*s  %s\n", (int)name_width, display_name(f, label, sizeof label), cell);
     }
   }
@@ -305,10 +324,10 @@ void ctl_print_csv(const ProtobufCMessage *message, bool header)
       for (unsigned c = 0; c < row->n_fields; c++) {
         const ProtobufCFieldDescriptor *cf = &row->fields[c];
         const void *p = field_ptr(items[r], cf);
-        if (cf->type == PROTOBUF_C_TYPE_INT64) /* raw: cents stay cents for scripts */
-          snprintf(cell, sizeof cell, "%" PRId64, *(const int64_t *)p);
+        if (cf->type == PROTOBUF_C_TYPE_INT64 && cf->label != PROTOBUF_C_LABEL_REPEATED)
+          snprintf(cell, sizeof cell, "%" PRId64, *(const int64_t *)p); /* cents stay cents */
         else
-          format_scalar(cell, sizeof cell, cf, p);
+          format_field(cell, sizeof cell, cf, items[r]);
         csv_cell(cell);
         putchar(c + 1 < row->n_fields ? ',' : '\n');
       }

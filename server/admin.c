@@ -285,6 +285,9 @@ static const rpc_method_binding admin_bindings[] = {
   {"ListTierChanges", program_list_tier_changes},
   {"MergeMembers", program_merge_members},
   {"EvaluateTiers", program_evaluate_tiers},
+  {"CreateCampaign", campaigns_create},
+  {"ListCampaigns", campaigns_list},
+  {"EndCampaign", campaigns_end},
   {"ListExpiringPoints", expiry_list_expiring},
 };
 

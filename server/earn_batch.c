@@ -30,14 +30,13 @@ typedef struct earn_job {
 
 static const db_statement stmt_earn = {
   .name = "earn",
-  .sql = "SELECT " POINTS_RESULT_COLUMNS " FROM loyalty_earn($1, $2, $3, $4, $5, $6, $7)",
+  .sql = "SELECT * FROM loyalty_earn_explained($1, $2, $3, $4, $5, $6, $7)",
   .n_params = EARN_N_PARAMS,
 };
 
 static const db_statement stmt_earn_batch = {
   .name = "earn_batch",
-  .sql = "SELECT " POINTS_RESULT_COLUMNS
-         " FROM loyalty_earn_batch($1, $2, $3, $4, $5, $6, $7)",
+  .sql = "SELECT * FROM loyalty_earn_batch($1, $2, $3, $4, $5, $6, $7)",
   .n_params = EARN_N_PARAMS,
 };
 
@@ -86,6 +85,7 @@ static int take_batch(earn_job *own, earn_job **batch)
 static void result_from_row(earn_job *job, const PGresult *r, int row)
 {
   job->result = handler_points_result(job->ctx, r, row);
+  job->result->explanation = handler_get_text(job->ctx, r, row, 6); /* the earn's reason */
   job->status = GRPC_STATUS_OK;
 }
 
@@ -96,6 +96,11 @@ static void write_one(db_conn *db, earn_job *job)
   PGresult *r = db_exec(db, &stmt_earn, job->params, &err);
   if (r == NULL) {
     job->status = rpc_fail_db(job->ctx, &err);
+    return;
+  }
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    job->status = rpc_fail(job->ctx, GRPC_STATUS_INTERNAL, "internal error");
     return;
   }
   result_from_row(job, r, 0);
@@ -140,8 +145,13 @@ static void write_batch(rpc_ctx *writer, earn_job **batch, int n)
         batch[i]->status = rpc_fail_db(batch[i]->ctx, &err);
       return;
     }
-    if (strcmp(err.sqlstate, "LY300") != 0)
+    /* LY300: the batch saw something unusual; 23505, 40P01: a race it could not see. Anything
+     * else is a bug in the batch, which the one-by-one path would hide: say it loudly. */
+    if (strcmp(err.sqlstate, "23505") == 0 || strcmp(err.sqlstate, "40P01") == 0)
       log_debug("earn batch of %d failed (%s %s): one by one", n, err.sqlstate, err.message);
+    else if (strcmp(err.sqlstate, "LY300") != 0)
+      log_error("earn batch of %d failed (%s %s %s): one by one", n, err.sqlstate, err.message,
+                err.detail);
   }
   for (int i = 0; i < n; i++)
     write_one(db, batch[i]);

@@ -38,6 +38,14 @@ grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
 grpc_status_code audit_list(rpc_ctx *ctx, const ProtobufCMessage *request,
                             ProtobufCMessage **response);
 
+/* Admin.CreateCampaign, ListCampaigns and EndCampaign, in campaigns.c. */
+grpc_status_code campaigns_create(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                  ProtobufCMessage **response);
+grpc_status_code campaigns_list(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                ProtobufCMessage **response);
+grpc_status_code campaigns_end(rpc_ctx *ctx, const ProtobufCMessage *request,
+                               ProtobufCMessage **response);
+
 /* Admin.RunExpiry and ListExpiringPoints, in expiry.c. */
 grpc_status_code expiry_run(rpc_ctx *ctx, const ProtobufCMessage *request,
                             ProtobufCMessage **response);

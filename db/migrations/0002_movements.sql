@@ -350,6 +350,7 @@ DECLARE
   v_tier smallint;
   v_txn_id bigint;
   v_hash bytea;
+  v_campaign record;
 BEGIN
   IF v_request.request_id IS NOT NULL THEN
     RETURN loyalty_replay(v_request);
@@ -360,15 +361,20 @@ BEGIN
   END IF;
   SELECT * INTO STRICT v_program FROM program;
   v_today := (now() AT TIME ZONE v_program.time_zone)::date;
-  v_points := loyalty_earn_points(p_amount_cents, v_member.tier, v_member.birthday, v_today,
-                                  v_program);
+  -- With the campaigns running now (0015_campaigns.sql).
+  SELECT * INTO v_campaign FROM loyalty_campaign_effect(v_store_id, v_member.tier, now());
+  v_points := loyalty_campaign_points(p_amount_cents, v_member.tier, v_member.birthday, v_today,
+                                      v_program, v_campaign.permille, v_campaign.bonus);
   v_balance := v_member.balance + v_points;
   v_spend := v_member.lifetime_spend_cents + p_amount_cents;
   v_tier := loyalty_policy_tier(p_member_id, v_spend, p_amount_cents, v_member.tier, v_program);
 
   SELECT * INTO v_txn_id, v_hash
   FROM loyalty_append_ledger(p_member_id, 'earn', v_points, p_amount_cents, v_store_id,
-                             p_principal, p_request_id, p_order_id, '', NULL, v_balance, v_tier,
+                             p_principal, p_request_id, p_order_id,
+                             loyalty_earn_explanation(p_amount_cents, v_member.tier,
+                               v_member.birthday, v_today, v_program, v_campaign.permille,
+                               v_campaign.bonus, v_campaign.names, v_points), NULL, v_balance, v_tier,
                              v_member.ledger_head);
   IF v_points > 0 THEN
     -- Points first pay off a negative balance; only what is left can be spent or expire.
@@ -393,8 +399,11 @@ END $$;
 -- loyalty_earn: same formula functions, same rows. Returns one result per earn, in order.
 CREATE FUNCTION loyalty_earn_batch(p_principal text[], p_store_code text[], p_request_id text[],
                                    p_hash bytea[], p_member_id bigint[], p_order_id text[],
-                                   p_amount_cents bigint[]) RETURNS SETOF points_result
+                                   p_amount_cents bigint[])
+RETURNS TABLE (txn_id bigint, points bigint, balance bigint, tier smallint,
+               tier_changed boolean, replayed boolean, explanation text)
 LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
   v_program program;
   v_today date;
@@ -436,25 +445,34 @@ BEGIN
   ), earned AS (
     SELECT i.*, s.store_id, m.tier AS old_tier, m.balance AS old_balance,
            coalesce(m.ledger_head, '') AS prev_hash, nextval('ledger_txn_id_seq') AS txn_id,
-           m.lifetime_spend_cents + i.amount_cents AS spend,
-           loyalty_earn_points(i.amount_cents, m.tier, m.birthday, v_today, v_program) AS points
+           m.lifetime_spend_cents + i.amount_cents AS spend, m.birthday,
+           loyalty_campaign_points(i.amount_cents, m.tier, m.birthday, v_today, v_program,
+                                   ce.permille, ce.bonus) AS points,
+           ce.permille AS campaign_permille, ce.bonus AS campaign_bonus,
+           ce.names AS campaign_names
     FROM input i JOIN members m USING (member_id)
     LEFT JOIN stores s ON s.store_code = i.store_code
+    CROSS JOIN LATERAL loyalty_campaign_effect(s.store_id, m.tier, now()) ce
+  ), explained AS (
+    SELECT e.*, loyalty_earn_explanation(e.amount_cents, e.old_tier, e.birthday, v_today,
+                                         v_program, e.campaign_permille, e.campaign_bonus,
+                                         e.campaign_names, e.points) AS reason
+    FROM earned e
   ), settled AS (
     SELECT e.*, e.old_balance + e.points AS balance,
            loyalty_tier_for(e.spend, true, v_program) AS tier
-    FROM earned e
+    FROM explained e
   ), outcome AS (
     SELECT s.*, sha256(s.prev_hash || loyalty_ledger_canonical(
              s.txn_id, s.member_id, 'earn', s.points, s.amount_cents, s.store_id, s.principal,
-             s.request_id, s.order_id, '', NULL, s.balance, s.tier, now())) AS row_hash
+             s.request_id, s.order_id, s.reason, NULL, s.balance, s.tier, now())) AS row_hash
     FROM settled s
   ), ledger_rows AS (
     INSERT INTO ledger (txn_id, member_id, kind, points, amount_cents, store_id, principal,
-                        request_id, order_id, balance_after, tier_after, created_at, prev_hash,
-                        row_hash)
+                        request_id, order_id, reason, balance_after, tier_after, created_at,
+                        prev_hash, row_hash)
     SELECT txn_id, member_id, 'earn', points, amount_cents, store_id, principal, request_id,
-           order_id, balance, tier, now(), prev_hash, row_hash
+           order_id, reason, balance, tier, now(), prev_hash, row_hash
     FROM outcome ORDER BY n
     RETURNING txn_id, member_id
   ), lot_rows AS (
@@ -473,7 +491,7 @@ BEGIN
     SELECT o.store_code, o.request_id, 'Earn', o.hash, o.member_id, l.txn_id, o.tier <> o.old_tier
     FROM outcome o JOIN ledger_rows l USING (member_id)
   )
-  SELECT l.txn_id, o.points, o.balance, o.tier, o.tier <> o.old_tier, false
+  SELECT l.txn_id, o.points, o.balance, o.tier, o.tier <> o.old_tier, false, o.reason
   FROM outcome o JOIN ledger_rows l USING (member_id) ORDER BY o.n;
 END $$;
 

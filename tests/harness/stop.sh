@@ -25,6 +25,12 @@ if [ -f "$work/loyaltyd.log" ] &&
   echo "the sanitizers reported problems in loyaltyd (above)" >&2
   status=1
 fi
+# loyaltyd logs at error level only what should never happen (an internal database error, a
+# group-commit batch failing for an unknown reason): the suite must not cause any.
+if [ -f "$work/loyaltyd.log" ] && grep -E "Z error " "$work/loyaltyd.log" >&2; then
+  echo "loyaltyd logged errors (above)" >&2
+  status=1
+fi
 if [ $status != 0 ] && [ -f "$work/loyaltyd.log" ]; then
   echo "--- last lines of $work/loyaltyd.log" >&2
   tail -40 "$work/loyaltyd.log" >&2
