@@ -783,6 +783,22 @@ static int campaign_end(ctl_env *env, const ctl_args *args)
                             &loyalty__v1__campaign__descriptor);
 }
 
+static int member_set_tier(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__SetTierRequest req = LOYALTY__V1__SET_TIER_REQUEST__INIT;
+  if (args->n_positional != 2 || !positional_id(args, 0, "MEMBER_ID", &req.member_id) ||
+      ctl_arg(args, "reason") == NULL)
+    return ctl_usage_error("usage: member set-tier MEMBER_ID ordinary|senior|vip|supreme --reason TEXT");
+  for (size_t k = 0; k < sizeof tier_names / sizeof tier_names[0]; k++) {
+    if (strcmp(args->positional[1], tier_names[k].name) == 0)
+      req.tier = tier_names[k].tier;
+  }
+  if (req.tier == LOYALTY__V1__TIER__TIER_UNSPECIFIED)
+    return ctl_usage_error("the tier must be ordinary, senior, vip or supreme");
+  req.reason = (char *)ctl_arg(args, "reason");
+  return ctl_call_and_print(env, ADMIN("SetTier"), &req.base, &loyalty__v1__balance__descriptor);
+}
+
 static int tiers_evaluate(ctl_env *env, const ctl_args *args)
 {
   Loyalty__V1__EvaluateTiersRequest req = LOYALTY__V1__EVALUATE_TIERS_REQUEST__INIT;
@@ -849,6 +865,9 @@ const ctl_command ctl_commands[] = {
   {"member", "merge", "KEEP_ID MERGE_ID [--request-id ID]",
    "the same person enrolled twice: move everything to KEEP_ID and close MERGE_ID (HQ)", NULL,
    member_merge},
+  {"member", "set-tier", "MEMBER_ID ordinary|senior|vip|supreme --reason TEXT",
+   "HQ's override of a member's tier, in the tier history with the reason (HQ)", NULL,
+   member_set_tier},
   {"member", "tiers", "MEMBER_ID", "every tier change of the member, with its reason (HQ)",
    NULL, member_tiers},
   {"points", "earn", "MEMBER_ID AMOUNT --order ORDER_ID" WRITE_OPTS,

@@ -285,6 +285,7 @@ static const rpc_method_binding admin_bindings[] = {
   {"ListTierChanges", program_list_tier_changes},
   {"MergeMembers", program_merge_members},
   {"EvaluateTiers", program_evaluate_tiers},
+  {"SetTier", program_set_tier},
   {"CreateCampaign", campaigns_create},
   {"ListCampaigns", campaigns_list},
   {"EndCampaign", campaigns_end},

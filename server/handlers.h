@@ -65,6 +65,11 @@ grpc_status_code program_merge_members(rpc_ctx *ctx, const ProtobufCMessage *req
                                        ProtobufCMessage **response);
 grpc_status_code program_evaluate_tiers(rpc_ctx *ctx, const ProtobufCMessage *request,
                                         ProtobufCMessage **response);
+grpc_status_code program_set_tier(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                  ProtobufCMessage **response);
+/* Points.GetBalance, in points.c (SetTier answers with it). */
+grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                    ProtobufCMessage **response);
 
 /* Timestamps leave PostgreSQL as RFC 3339 in UTC. */
 #define SQL_TIMESTAMP(column) \

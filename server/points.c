@@ -187,7 +187,7 @@ static grpc_status_code points_cancel_redemption(rpc_ctx *ctx, const ProtobufCMe
   return move_points(ctx, &stmt_cancel_redemption, params, response);
 }
 
-static grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *request,
+grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *request,
                                            ProtobufCMessage **response)
 {
   const Loyalty__V1__GetBalanceRequest *req = (const Loyalty__V1__GetBalanceRequest *)request;

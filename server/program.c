@@ -219,3 +219,26 @@ grpc_status_code program_evaluate_tiers(rpc_ctx *ctx, const ProtobufCMessage *re
   *response = &out->base;
   return GRPC_STATUS_OK;
 }
+
+static const db_statement stmt_set_tier = {
+  .name = "set_tier",
+  .sql = "SELECT loyalty_set_tier($1, $2, $3, $4)",
+  .n_params = 4,
+};
+
+grpc_status_code program_set_tier(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                  ProtobufCMessage **response)
+{
+  const Loyalty__V1__SetTierRequest *req = (const Loyalty__V1__SetTierRequest *)request;
+  if (req->reason[0] == '\0' || validate_reason(req->reason) != NULL)
+    return handler_invalid(ctx, "reason is required (at most 200 bytes)");
+  const char *params[] = {handler_principal(ctx), handler_int64(ctx, req->member_id),
+                          handler_int64(ctx, req->tier), req->reason};
+  PGresult *r = handler_query(ctx, &stmt_set_tier, params);
+  if (r == NULL)
+    return ctx->status;
+  PQclear(r);
+  Loyalty__V1__GetBalanceRequest balance = LOYALTY__V1__GET_BALANCE_REQUEST__INIT;
+  balance.member_id = req->member_id;
+  return points_get_balance(ctx, &balance.base, response);
+}

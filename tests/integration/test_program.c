@@ -181,6 +181,19 @@ static void rolling_tiers_drop_one_tier_a_review(void)
   /* Under the rolling policy a purchase counts the last 12 months: today's VIP spend. */
   ASSERT_EQ_INT(TL_POINTS(tl_earn(tl_hq, m, 1000))->tier, LOYALTY__V1__TIER__TIER_VIP);
 
+  /* HQ's override is in the history too, with its reason. */
+  Loyalty__V1__SetTierRequest set = LOYALTY__V1__SET_TIER_REQUEST__INIT;
+  set.member_id = m;
+  set.tier = LOYALTY__V1__TIER__TIER_SUPREME;
+  set.reason = "brand ambassador";
+  Loyalty__V1__Balance *after = (Loyalty__V1__Balance *)tl_call_ok(
+      tl_hq, ADMIN("SetTier"), &set.base, &loyalty__v1__balance__descriptor);
+  ASSERT_EQ_INT(after->tier, LOYALTY__V1__TIER__TIER_SUPREME);
+  ASSERT_EQ_STR(tl_sql_value(sql), "purchase,review,review,purchase,hq: brand ambassador");
+  set.reason = "";
+  ASSERT_STATUS(tl_call(tl_hq, ADMIN("SetTier"), &set.base, &loyalty__v1__balance__descriptor),
+                GRPC_STATUS_INVALID_ARGUMENT);
+
   rules.tier_policy = "lifetime";
   ASSERT_STATUS(update_program(&rules), GRPC_STATUS_OK);
   rules.tier_policy = "weekly";
