@@ -125,6 +125,20 @@ static grpc_status_code admin_list_stores(rpc_ctx *ctx, const ProtobufCMessage *
 
 /* Runs an issuing statement with a fresh key: its id and hash go into params[slot] and
  * params[slot + 1]. The answer carries the secret, shown this once. */
+/* expires_at: empty, a date YYYY-MM-DD, or an RFC 3339 time (not PostgreSQL's "tomorrow"). */
+static bool valid_expiry(const char *s)
+{
+  size_t n = strlen(s);
+  if (n == 0)
+    return true;
+  char date[11];
+  if (n < 10 || n > 40)
+    return false;
+  memcpy(date, s, 10);
+  date[10] = '\0';
+  return validate_date(date) && (n == 10 || s[10] == 'T' || s[10] == ' ');
+}
+
 static grpc_status_code issue(rpc_ctx *ctx, const db_statement *statement, const char **params,
                               int slot, ProtobufCMessage **response)
 {
@@ -157,6 +171,8 @@ static grpc_status_code admin_issue_store_key(rpc_ctx *ctx, const ProtobufCMessa
   const char *bad = validate_store_code(req->store_code);
   if (bad != NULL)
     return handler_invalid(ctx, bad);
+  if (!valid_expiry(req->expires_at))
+    return handler_invalid(ctx, "expires_at must be a date or an RFC 3339 time");
   /* A store key is named after its store. */
   const char *params[] = {handler_principal(ctx), NULL, NULL, req->store_code, req->store_code,
                           req->expires_at};
@@ -169,6 +185,8 @@ static grpc_status_code admin_issue_hq_key(rpc_ctx *ctx, const ProtobufCMessage 
   const Loyalty__V1__IssueHqKeyRequest *req = (const Loyalty__V1__IssueHqKeyRequest *)request;
   if (req->operator_[0] == '\0' || !validate_text(req->operator_, 64))
     return handler_invalid(ctx, "operator must be 1-64 bytes of UTF-8 text");
+  if (!valid_expiry(req->expires_at))
+    return handler_invalid(ctx, "expires_at must be a date or an RFC 3339 time");
   const char *params[] = {handler_principal(ctx), NULL, NULL, NULL, req->operator_,
                           req->expires_at};
   return issue(ctx, &stmt_issue_key, params, 1, response);
@@ -180,6 +198,8 @@ static grpc_status_code admin_rotate_key(rpc_ctx *ctx, const ProtobufCMessage *r
   const Loyalty__V1__RotateKeyRequest *req = (const Loyalty__V1__RotateKeyRequest *)request;
   if (req->key_id[0] == '\0' || strlen(req->key_id) >= AUTH_KEY_ID_SIZE)
     return handler_invalid(ctx, "key_id is required");
+  if (!valid_expiry(req->expires_at))
+    return handler_invalid(ctx, "expires_at must be a date or an RFC 3339 time");
   const char *params[] = {handler_principal(ctx), req->key_id, NULL, NULL, req->expires_at};
   return issue(ctx, &stmt_rotate_key, params, 2, response);
 }

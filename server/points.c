@@ -91,6 +91,8 @@ static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *reques
   if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
     return ctx->status;
   const char *bad = validate_request_id(req->request_id);
+  if (bad == NULL && req->member_id <= 0)
+    bad = "member_id is required";
   if (bad == NULL)
     bad = validate_order_id(req->order_id, true);
   if (bad == NULL)
@@ -122,6 +124,8 @@ static grpc_status_code points_redeem(rpc_ctx *ctx, const ProtobufCMessage *requ
   if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
     return ctx->status;
   const char *bad = validate_request_id(req->request_id);
+  if (bad == NULL && req->member_id <= 0)
+    bad = "member_id is required";
   if (bad == NULL)
     bad = validate_points(req->points);
   if (bad == NULL)
@@ -147,6 +151,8 @@ static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *requ
   if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
     return ctx->status;
   const char *bad = validate_request_id(req->request_id);
+  if (bad == NULL && req->member_id <= 0)
+    bad = "member_id is required";
   if (bad == NULL)
     bad = validate_amount_cents(req->amount_cents);
   if (bad == NULL && req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL_ORDER_ID)
@@ -176,6 +182,8 @@ static grpc_status_code points_cancel_redemption(rpc_ctx *ctx, const ProtobufCMe
   if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
     return ctx->status;
   const char *bad = validate_request_id(req->request_id);
+  if (bad == NULL && req->member_id <= 0)
+    bad = "member_id is required";
   if (bad == NULL && req->redemption_id <= 0)
     bad = "redemption_id is required";
   if (bad != NULL)
@@ -191,6 +199,8 @@ grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *reques
                                            ProtobufCMessage **response)
 {
   const Loyalty__V1__GetBalanceRequest *req = (const Loyalty__V1__GetBalanceRequest *)request;
+  if (req->member_id <= 0)
+    return handler_invalid(ctx, "member_id is required");
   const char *params[] = {handler_int64(ctx, req->member_id)};
   PGresult *r = handler_query(ctx, &stmt_balance, params);
   if (r == NULL)
@@ -258,6 +268,8 @@ static grpc_status_code points_list_transactions(rpc_ctx *ctx, const ProtobufCMe
   const Loyalty__V1__ListTransactionsRequest *req =
       (const Loyalty__V1__ListTransactionsRequest *)request;
   int64_t before;
+  if (req->member_id <= 0)
+    return handler_invalid(ctx, "member_id is required");
   if (req->page_size < 0 || req->page_size > PAGE_SIZE_MAX)
     return handler_invalid(ctx, "page_size must be from 0 (default 50) to 500");
   if (parse_page_token(req->page_token, &before) != 0)

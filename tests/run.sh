@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# run.sh - the whole test suite, from a fresh Debian 12 machine (as root, or with sudo):
+# run.sh - the whole test suite, on a fresh Debian 12 machine as root, or as a normal user
+# (with sudo when packages are missing):
 # installs what is missing, builds, and runs every test with ctest.
 #
 #   bash tests/run.sh                      build in build/, run all tests
 #   LOYALTY_SANITIZE=1 bash tests/run.sh   the same under AddressSanitizer and UBSan,
 #                                          in build-sanitize/
 #
-# Extra arguments go to ctest (e.g. -R integration_refunds, -V).
+# Extra arguments go to ctest (e.g. -R refunds, -R points.earn_is_one_point_per_whole_yuan, -V,
+# -L unit). Each named test of an integration program is its own ctest test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/install-deps.sh

@@ -35,6 +35,7 @@ LOYALTY_TEST_DB=$owner
 LOYALTY_TEST_SERVER_DB=$conninfo
 LOYALTY_TEST_PGDIR=$work/pg
 LOYALTY_TEST_LOG=$work/loyaltyd.log
+LOYALTY_TEST_SERVER_PID=$(cat "$work/loyaltyd.pid")
 LOYALTY_SOURCE_DIR=$source_dir
 ENV
     echo "loyaltyd serving on 127.0.0.1:$port, PostgreSQL: $conninfo"

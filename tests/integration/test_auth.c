@@ -133,6 +133,15 @@ static void hq_key_calls_both_services(void)
                 GRPC_STATUS_NOT_FOUND);
   ASSERT_STATUS(tl_earn(tl_hq, member, 10000), GRPC_STATUS_OK);
   ASSERT_EQ_INT(tl_balance(tl_hq, member)->balance, 200);
+  /* Recorded at the store named, and as HQ's with no store. */
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT string_agg(coalesce(s.store_code, '(none)'), ',' ORDER BY l.txn_id)"
+           " FROM ledger l LEFT JOIN stores s USING (store_id) WHERE l.member_id = %" PRId64,
+           member);
+  char want[128];
+  snprintf(want, sizeof want, "%s,(none)", s.code);
+  ASSERT_EQ_STR(tl_sql_value(sql), want);
 }
 
 static void admin_rejects_bad_stores(void)

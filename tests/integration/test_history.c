@@ -139,6 +139,118 @@ static void server_role_cannot_change_the_ledger(void)
   ASSERT_EQ_INT(tl_balance(tl_hq, m)->balance, 100);
 }
 
+static Loyalty__V1__ListTransactionsResponse *list_page(lc_conn *conn, int64_t member,
+                                                        int32_t page_size, const char *token)
+{
+  Loyalty__V1__ListTransactionsRequest req = LOYALTY__V1__LIST_TRANSACTIONS_REQUEST__INIT;
+  req.member_id = member;
+  req.page_size = page_size;
+  req.page_token = (char *)token;
+  return (Loyalty__V1__ListTransactionsResponse *)tl_call_ok(
+      conn, POINTS("ListTransactions"), &req.base,
+      &loyalty__v1__list_transactions_response__descriptor);
+}
+
+static void page_size_zero_means_fifty(void)
+{
+  int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
+  for (int i = 1; i <= 55; i++)
+    tl_earn(tl_hq, m, i * 100); /* i points */
+  Loyalty__V1__ListTransactionsResponse *page = list_page(tl_hq, m, 0, "");
+  ASSERT_EQ_INT(page->n_transactions, 50);
+  ASSERT_EQ_INT(page->transactions[0]->points, 55);
+  ASSERT_EQ_INT(page->transactions[49]->points, 6);
+  ASSERT_TRUE(page->next_page_token[0] != '\0');
+  page = list_page(tl_hq, m, 0, page->next_page_token);
+  ASSERT_EQ_INT(page->n_transactions, 5);
+  ASSERT_EQ_INT(page->transactions[4]->points, 1);
+  ASSERT_EQ_INT(page->transactions[4]->balance_after, 1);
+  ASSERT_EQ_STR(page->next_page_token, "");
+  /* One page of up to 500 holds them all. */
+  page = list_page(tl_hq, m, 500, "");
+  ASSERT_EQ_INT(page->n_transactions, 55);
+  ASSERT_EQ_STR(page->next_page_token, "");
+  ASSERT_EQ_INT(page->transactions[0]->balance_after, 55 * 56 / 2);
+}
+
+static void pages_hold_still_while_new_movements_arrive(void)
+{
+  int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
+  for (int i = 1; i <= 4; i++)
+    tl_earn(tl_hq, m, i * 100);
+  Loyalty__V1__ListTransactionsResponse *page = list_page(tl_hq, m, 2, "");
+  ASSERT_EQ_INT(page->transactions[0]->points, 4);
+  ASSERT_EQ_INT(page->transactions[1]->points, 3);
+  tl_earn(tl_hq, m, 500); /* a till earns while HQ pages through the history */
+  page = list_page(tl_hq, m, 2, page->next_page_token);
+  ASSERT_EQ_INT(page->n_transactions, 2);
+  ASSERT_EQ_INT(page->transactions[0]->points, 2);
+  ASSERT_EQ_INT(page->transactions[1]->points, 1);
+}
+
+static void every_movement_is_listed_as_it_happened(void)
+{
+  tl_store a = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
+  tl_store b = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_TMALL);
+  int64_t m = tl_enroll(a.conn, tl_birthday_other_month());
+  Loyalty__V1__EarnRequest earn = tl_earn_request(m, 40000); /* 400 at a */
+  tl_call_ok(a.conn, POINTS("Earn"), &earn.base, &loyalty__v1__points_result__descriptor);
+  Loyalty__V1__RedeemRequest redeem = tl_redeem_request(m, 150); /* at b */
+  redeem.order_id = (char *)tl_unique("gift");
+  Loyalty__V1__PointsResult *red = (Loyalty__V1__PointsResult *)tl_call_ok(
+      b.conn, POINTS("Redeem"), &redeem.base, &loyalty__v1__points_result__descriptor);
+  Loyalty__V1__RefundRequest refund = tl_refund_request(m, 0, earn.order_id, 10000); /* -100, b */
+  tl_call_ok(b.conn, POINTS("Refund"), &refund.base, &loyalty__v1__points_result__descriptor);
+  Loyalty__V1__PointsResult *c = TL_POINTS(tl_cancel(a.conn, m, red->transaction_id)); /* +150 */
+  tl_earn(tl_hq, m, 5000); /* +50, by HQ for no store */
+
+  Loyalty__V1__ListTransactionsResponse *page = list_page(a.conn, m, 10, "");
+  ASSERT_EQ_INT(page->n_transactions, 5);
+  Loyalty__V1__Transaction **t = page->transactions;
+  static const char *const kinds[] = {"earn", "cancel_redemption", "refund", "redeem", "earn"};
+  static const int64_t points[] = {50, 150, -100, -150, 400};
+  static const int64_t after[] = {350, 300, 150, 250, 400};
+  for (int i = 0; i < 5; i++) {
+    ASSERT_EQ_STR(t[i]->kind, kinds[i]);
+    ASSERT_EQ_INT(t[i]->points, points[i]);
+    ASSERT_EQ_INT(t[i]->balance_after, after[i]);
+    ASSERT_TRUE(t[i]->created_at[0] != '\0');
+  }
+  ASSERT_EQ_STR(t[0]->store_code, "");
+  ASSERT_EQ_STR(t[1]->store_code, a.code);
+  ASSERT_EQ_INT(t[1]->transaction_id, c->transaction_id);
+  ASSERT_EQ_STR(t[2]->store_code, b.code);
+  ASSERT_EQ_STR(t[2]->request_id, refund.request_id);
+  ASSERT_EQ_STR(t[3]->store_code, b.code);
+  ASSERT_EQ_STR(t[3]->order_id, redeem.order_id);
+  ASSERT_EQ_STR(t[3]->request_id, redeem.request_id);
+  ASSERT_EQ_INT(t[3]->transaction_id, red->transaction_id);
+  ASSERT_EQ_STR(t[4]->store_code, a.code);
+  ASSERT_EQ_STR(t[4]->order_id, earn.order_id);
+  ASSERT_EQ_STR(t[4]->request_id, earn.request_id);
+  ASSERT_EQ_INT(t[4]->amount_cents, 40000);
+  /* Newest first also when two rows share a timestamp: transaction ids fall. */
+  for (int i = 1; i < 5; i++)
+    ASSERT_TRUE(t[i]->transaction_id < t[i - 1]->transaction_id);
+}
+
+static void balance_counts_down_to_each_tier(void)
+{
+  int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
+  tl_earn(tl_hq, m, 60000);
+  Loyalty__V1__Balance *b = tl_balance(tl_hq, m);
+  ASSERT_EQ_INT(b->tier, LOYALTY__V1__TIER__TIER_SENIOR);
+  ASSERT_EQ_INT(b->next_tier, LOYALTY__V1__TIER__TIER_VIP);
+  ASSERT_EQ_INT(b->spend_to_next_tier_cents, 300000 - 60000);
+  tl_earn(tl_hq, m, 240000);
+  b = tl_balance(tl_hq, m);
+  ASSERT_EQ_INT(b->tier, LOYALTY__V1__TIER__TIER_VIP);
+  ASSERT_EQ_INT(b->next_tier, LOYALTY__V1__TIER__TIER_SUPREME);
+  ASSERT_EQ_INT(b->spend_to_next_tier_cents, 500000);
+  ASSERT_EQ_INT(b->lifetime_spend_cents, 300000);
+  ASSERT_EQ_INT(b->balance, 600 + 2400);
+}
+
 int main(int argc, char **argv)
 {
   static const tl_test tests[] = {
@@ -147,6 +259,10 @@ int main(int argc, char **argv)
     {"transactions_come_newest_first_in_pages", transactions_come_newest_first_in_pages},
     {"history_of_unknown_member_is_not_found", history_of_unknown_member_is_not_found},
     {"ledger_rows_cannot_be_changed", ledger_rows_cannot_be_changed},
+    {"page_size_zero_means_fifty", page_size_zero_means_fifty},
+    {"pages_hold_still_while_new_movements_arrive", pages_hold_still_while_new_movements_arrive},
+    {"every_movement_is_listed_as_it_happened", every_movement_is_listed_as_it_happened},
+    {"balance_counts_down_to_each_tier", balance_counts_down_to_each_tier},
     {"server_role_cannot_change_the_ledger", server_role_cannot_change_the_ledger},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);

@@ -138,7 +138,8 @@ static void unknown_member_is_not_found(void)
 
 static void enrollment_of_one_person_at_once_makes_one_member(void)
 {
-  /* Two stores enrol the same phone at the same moment, many times over. */
+  /* Two stores enrol the same phone in turn, many times over (at the same moment:
+   * test_concurrency.c). */
   tl_store a = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
   tl_store b = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_WEB);
   for (int round = 0; round < 10; round++) {
@@ -229,6 +230,100 @@ static void birthday_changes_at_most_once_a_year(void)
   ASSERT_STATUS(set_birthday(s.conn, unknown, "1985-13-01"), GRPC_STATUS_INVALID_ARGUMENT);
 }
 
+static Loyalty__V1__Member *get_member(lc_conn *conn, int64_t member)
+{
+  Loyalty__V1__GetMemberRequest req = LOYALTY__V1__GET_MEMBER_REQUEST__INIT;
+  req.key_case = LOYALTY__V1__GET_MEMBER_REQUEST__KEY_MEMBER_ID;
+  req.member_id = member;
+  return (Loyalty__V1__Member *)tl_call_ok(conn, POINTS("GetMember"), &req.base,
+                                           &loyalty__v1__member__descriptor);
+}
+
+static void enrolling_again_keeps_name_and_birthday(void)
+{
+  const char *phone = tl_phone();
+  Loyalty__V1__EnrollMemberRequest req = LOYALTY__V1__ENROLL_MEMBER_REQUEST__INIT;
+  req.request_id = (char *)tl_unique("en");
+  req.phone = (char *)phone;
+  req.name = "张三";
+  req.birthday = "1990-05-06";
+  Loyalty__V1__Member *first = (Loyalty__V1__Member *)tl_call_ok(
+      tl_hq, POINTS("EnrollMember"), &req.base, &loyalty__v1__member__descriptor);
+  Loyalty__V1__Identity id = LOYALTY__V1__IDENTITY__INIT;
+  Loyalty__V1__Identity *ids[] = {&id};
+  id.kind = "jd_pin";
+  id.value = (char *)tl_unique("pin");
+  req.request_id = (char *)tl_unique("en");
+  req.name = "李四";
+  req.birthday = "1985-01-01";
+  req.identities = ids;
+  req.n_identities = 1;
+  Loyalty__V1__Member *again = (Loyalty__V1__Member *)tl_call_ok(
+      tl_hq, POINTS("EnrollMember"), &req.base, &loyalty__v1__member__descriptor);
+  ASSERT_EQ_INT(again->member_id, first->member_id);
+  ASSERT_EQ_STR(again->name, "张三");
+  ASSERT_EQ_STR(again->birthday, "1990-05-06");
+  ASSERT_EQ_INT(again->n_identities, 1); /* the new identity is linked */
+  ASSERT_EQ_STR(again->identities[0]->value, id.value);
+  Loyalty__V1__Member *read = get_member(tl_hq, first->member_id);
+  ASSERT_EQ_STR(read->name, "张三");
+  ASSERT_EQ_STR(read->birthday, "1990-05-06");
+}
+
+static void refused_enrolment_links_nothing(void)
+{
+  const char *card = tl_unique("card");
+  Loyalty__V1__Member *owner = enroll(tl_hq, tl_phone(), "pos_card", card, GRPC_STATUS_OK);
+  Loyalty__V1__Member *m = enroll(tl_hq, tl_phone(), NULL, NULL, GRPC_STATUS_OK);
+  /* m's phone with a new identity and the owner's card: refused as a whole. */
+  Loyalty__V1__EnrollMemberRequest req = LOYALTY__V1__ENROLL_MEMBER_REQUEST__INIT;
+  Loyalty__V1__Identity fresh = LOYALTY__V1__IDENTITY__INIT, taken = LOYALTY__V1__IDENTITY__INIT;
+  Loyalty__V1__Identity *ids[] = {&fresh, &taken};
+  fresh.kind = "tmall_nick";
+  fresh.value = (char *)tl_unique("nick");
+  taken.kind = "pos_card";
+  taken.value = (char *)card;
+  req.request_id = (char *)tl_unique("en");
+  req.phone = get_member(tl_hq, m->member_id)->phone;
+  req.identities = ids;
+  req.n_identities = 2;
+  ASSERT_STATUS(tl_call(tl_hq, POINTS("EnrollMember"), &req.base, &loyalty__v1__member__descriptor),
+                GRPC_STATUS_ALREADY_EXISTS);
+  ASSERT_EQ_INT(get_member(tl_hq, m->member_id)->n_identities, 0);
+  ASSERT_EQ_INT(get_member(tl_hq, owner->member_id)->n_identities, 1);
+  Loyalty__V1__GetMemberRequest get = LOYALTY__V1__GET_MEMBER_REQUEST__INIT;
+  get.key_case = LOYALTY__V1__GET_MEMBER_REQUEST__KEY_IDENTITY;
+  get.identity = &fresh;
+  ASSERT_STATUS(tl_call(tl_hq, POINTS("GetMember"), &get.base, &loyalty__v1__member__descriptor),
+                GRPC_STATUS_NOT_FOUND);
+}
+
+static void member_shows_points_tier_and_spend(void)
+{
+  tl_store s = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
+  const char *birthday = tl_birthday_other_month();
+  Loyalty__V1__EnrollMemberRequest req = LOYALTY__V1__ENROLL_MEMBER_REQUEST__INIT;
+  req.request_id = (char *)tl_unique("en");
+  req.phone = (char *)tl_phone();
+  req.name = "王芳";
+  req.birthday = (char *)birthday;
+  Loyalty__V1__Member *m = (Loyalty__V1__Member *)tl_call_ok(
+      s.conn, POINTS("EnrollMember"), &req.base, &loyalty__v1__member__descriptor);
+  ASSERT_EQ_INT(m->balance, 0);
+  ASSERT_EQ_INT(m->lifetime_spend_cents, 0);
+  ASSERT_TRUE(m->created_at[0] != '\0');
+  tl_earn(s.conn, m->member_id, 60000);
+  Loyalty__V1__Member *read = get_member(tl_hq, m->member_id);
+  ASSERT_EQ_INT(read->balance, 600);
+  ASSERT_EQ_INT(read->tier, LOYALTY__V1__TIER__TIER_SENIOR);
+  ASSERT_EQ_INT(read->lifetime_spend_cents, 60000);
+  ASSERT_EQ_STR(read->birthday, birthday);
+  ASSERT_EQ_STR(read->name, "王芳");
+  ASSERT_EQ_STR(read->phone, req.phone); /* in full for HQ */
+  ASSERT_EQ_STR(read->enrolled_store, s.code);
+  ASSERT_EQ_STR(enroll(tl_hq, tl_phone(), NULL, NULL, GRPC_STATUS_OK)->enrolled_store, "");
+}
+
 int main(int argc, char **argv)
 {
   static const tl_test tests[] = {
@@ -243,6 +338,9 @@ int main(int argc, char **argv)
      enrollment_of_one_person_at_once_makes_one_member},
     {"stores_see_phones_masked_unless_granted", stores_see_phones_masked_unless_granted},
     {"birthday_changes_at_most_once_a_year", birthday_changes_at_most_once_a_year},
+    {"enrolling_again_keeps_name_and_birthday", enrolling_again_keeps_name_and_birthday},
+    {"refused_enrolment_links_nothing", refused_enrolment_links_nothing},
+    {"member_shows_points_tier_and_spend", member_shows_points_tier_and_spend},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }

@@ -95,12 +95,29 @@ static void same_order_earns_once(void)
   ASSERT_EQ_INT(tl_balance(tl_hq, m)->balance, 100);
 }
 
+static void birthday_and_tier_multiply_before_rounding(void)
+{
+  int64_t m = tl_enroll(tl_hq, tl_birthday_this_month());
+  Loyalty__V1__PointsResult *r = TL_POINTS(tl_earn(tl_hq, m, 300000)); /* ordinary x2 */
+  ASSERT_EQ_INT(r->points, 6000);
+  ASSERT_EQ_INT(r->tier, LOYALTY__V1__TIER__TIER_VIP);
+  r = TL_POINTS(tl_earn(tl_hq, m, 12345)); /* 123 x 1.2 x 2 = 295.2 */
+  ASSERT_EQ_INT(r->points, 295);
+  r = TL_POINTS(tl_earn(tl_hq, m, 500000)); /* 5000 x 1.2 x 2, supreme after */
+  ASSERT_EQ_INT(r->points, 12000);
+  ASSERT_EQ_INT(r->tier, LOYALTY__V1__TIER__TIER_SUPREME);
+  /* 3 x 1.5 x 2 = 9: rounded once, at the end (not floor(4.5) x 2 = 8). */
+  ASSERT_EQ_INT(TL_POINTS(tl_earn(tl_hq, m, 333))->points, 9);
+  ASSERT_EQ_INT(tl_balance(tl_hq, m)->balance, 6000 + 295 + 12000 + 9);
+}
+
 int main(int argc, char **argv)
 {
   static const tl_test tests[] = {
     {"earn_is_one_point_per_whole_yuan", earn_is_one_point_per_whole_yuan},
     {"tiers_upgrade_in_the_same_transaction", tiers_upgrade_in_the_same_transaction},
     {"birthday_month_doubles", birthday_month_doubles},
+    {"birthday_and_tier_multiply_before_rounding", birthday_and_tier_multiply_before_rounding},
     {"redeem_never_overdraws", redeem_never_overdraws},
     {"redeem_spends_the_lots_expiring_first", redeem_spends_the_lots_expiring_first},
     {"same_order_earns_once", same_order_earns_once},

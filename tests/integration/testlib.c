@@ -54,14 +54,36 @@ static void free_kept(void)
   }
 }
 
+/* The last lines of the server's log, to see its side of a failure. */
+static void print_log_tail(int lines)
+{
+  FILE *f = tl.log[0] != '\0' ? fopen(tl.log, "r") : NULL;
+  if (f == NULL)
+    return;
+  enum { KEEP = 64 };
+  static char ring[KEEP][512];
+  long n = 0;
+  while (fgets(ring[n % KEEP], sizeof ring[0], f) != NULL)
+    n++;
+  fclose(f);
+  if (lines > KEEP)
+    lines = KEEP;
+  fprintf(stderr, "--- last lines of %s (the log of every test running now)\n", tl.log);
+  for (long i = n > lines ? n - lines : 0; i < n; i++)
+    fputs(ring[i % KEEP], stderr);
+}
+
 void tl_fail(const char *file, int line, const char *fmt, ...)
 {
+  static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&once); /* one report, even when several threads fail */
   va_list ap;
   va_start(ap, fmt);
   fprintf(stderr, "FAIL %s\n  %s:%d: ", current_test, file, line);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
   va_end(ap);
+  print_log_tail(15);
   fflush(stderr);
   _exit(1);
 }
@@ -94,6 +116,8 @@ static void load_env(void)
       snprintf(tl.pgdir, sizeof tl.pgdir, "%s", v);
     else if (strcmp(line, "LOYALTY_SOURCE_DIR") == 0)
       snprintf(tl.source_dir, sizeof tl.source_dir, "%s", v);
+    else if (strcmp(line, "LOYALTY_TEST_SERVER_PID") == 0)
+      tl.server_pid = atol(v);
   }
   fclose(f);
   if (tl.server[0] == '\0' || tl.hq_key[0] == '\0' || tl.db[0] == '\0')
@@ -144,14 +168,61 @@ int tl_main(int argc, char **argv, const tl_test *tests, size_t n_tests)
   return 0;
 }
 
-tl_result tl_call(lc_conn *conn, const char *method, const ProtobufCMessage *request,
-                  const ProtobufCMessageDescriptor *response_type)
+tl_result tl_call_timeout(lc_conn *conn, const char *method, const ProtobufCMessage *request,
+                          const ProtobufCMessageDescriptor *response_type, int timeout_ms)
 {
   tl_result r;
-  r.status = lc_call(conn, method, request, response_type, &r.response, &r.message, 15000);
+  r.status = lc_call(conn, method, request, response_type, &r.response, &r.message, timeout_ms);
   keep(KEPT_MESSAGE, r.response);
   keep(KEPT_MEMORY, r.message);
   return r;
+}
+
+tl_result tl_call(lc_conn *conn, const char *method, const ProtobufCMessage *request,
+                  const ProtobufCMessageDescriptor *response_type)
+{
+  return tl_call_timeout(conn, method, request, response_type, 15000);
+}
+
+typedef struct parallel_slot {
+  tl_parallel_call *call;
+  pthread_barrier_t *start;
+} parallel_slot;
+
+static void *parallel_thread(void *arg)
+{
+  parallel_slot *s = arg;
+  tl_parallel_call *c = s->call;
+  pthread_barrier_wait(s->start);
+  c->result = tl_call(c->conn, c->method, c->request,
+                      c->response_type ? c->response_type : &loyalty__v1__points_result__descriptor);
+  return NULL;
+}
+
+void tl_call_concurrently(tl_parallel_call *calls, int n)
+{
+  pthread_t *threads = malloc(sizeof *threads * (size_t)n);
+  parallel_slot *slots = malloc(sizeof *slots * (size_t)n);
+  pthread_barrier_t start;
+  pthread_barrier_init(&start, NULL, (unsigned)n);
+  for (int i = 0; i < n; i++) {
+    slots[i] = (parallel_slot){.call = &calls[i], .start = &start};
+    if (pthread_create(&threads[i], NULL, parallel_thread, &slots[i]) != 0)
+      tl_fail(__FILE__, __LINE__, "pthread_create failed");
+  }
+  for (int i = 0; i < n; i++)
+    pthread_join(threads[i], NULL);
+  pthread_barrier_destroy(&start);
+  free(slots);
+  free(threads);
+}
+
+int tl_count_status(const tl_parallel_call *calls, int n, grpc_status_code status)
+{
+  int count = 0;
+  for (int i = 0; i < n; i++)
+    count += calls[i].result.status == status;
+  return count;
 }
 
 ProtobufCMessage *tl_call_ok_at(const char *file, int line, lc_conn *conn, const char *method,
@@ -251,6 +322,40 @@ tl_result tl_redeem(lc_conn *conn, int64_t member_id, int64_t points)
   return tl_call(conn, POINTS("Redeem"), &req.base, &loyalty__v1__points_result__descriptor);
 }
 
+Loyalty__V1__RefundRequest tl_refund_request(int64_t member_id, int64_t earn_txn, const char *order,
+                                             int64_t amount_cents)
+{
+  Loyalty__V1__RefundRequest req = LOYALTY__V1__REFUND_REQUEST__INIT;
+  req.request_id = (char *)tl_unique("f");
+  req.member_id = member_id;
+  if (order != NULL) {
+    req.original_case = LOYALTY__V1__REFUND_REQUEST__ORIGINAL_ORDER_ID;
+    req.order_id = (char *)order;
+  } else {
+    req.original_case = LOYALTY__V1__REFUND_REQUEST__ORIGINAL_TRANSACTION_ID;
+    req.transaction_id = earn_txn;
+  }
+  req.amount_cents = amount_cents;
+  return req;
+}
+
+tl_result tl_refund(lc_conn *conn, int64_t member_id, int64_t earn_txn, const char *order,
+                    int64_t amount_cents)
+{
+  Loyalty__V1__RefundRequest req = tl_refund_request(member_id, earn_txn, order, amount_cents);
+  return tl_call(conn, POINTS("Refund"), &req.base, &loyalty__v1__points_result__descriptor);
+}
+
+tl_result tl_cancel(lc_conn *conn, int64_t member_id, int64_t redemption_id)
+{
+  Loyalty__V1__CancelRedemptionRequest req = LOYALTY__V1__CANCEL_REDEMPTION_REQUEST__INIT;
+  req.request_id = (char *)tl_unique("c");
+  req.member_id = member_id;
+  req.redemption_id = redemption_id;
+  return tl_call(conn, POINTS("CancelRedemption"), &req.base,
+                 &loyalty__v1__points_result__descriptor);
+}
+
 Loyalty__V1__PointsResult *tl_points_at(const char *file, int line, tl_result result)
 {
   if (result.status != GRPC_STATUS_OK)
@@ -302,6 +407,17 @@ char *tl_sql_value(const char *sql)
   char *v = PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? tl_keep(strdup(PQgetvalue(r, 0, 0))) : NULL;
   PQclear(r);
   return v;
+}
+
+int64_t tl_sql_int(const char *fmt, ...)
+{
+  char sql[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(sql, sizeof sql, fmt, ap);
+  va_end(ap);
+  char *v = tl_sql_value(sql);
+  return v != NULL ? strtoll(v, NULL, 10) : 0;
 }
 
 void tl_check_invariants(void)

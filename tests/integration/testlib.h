@@ -14,9 +14,10 @@
  *   tl_main                        run the tests of a program
  *   ASSERT_*                       typed assertions
  *   tl_call, tl_call_ok            one unary call
- *   tl_new_store, tl_enroll, tl_earn, tl_redeem, ...   the common steps, asserted OK
+ *   tl_call_concurrently           many calls at once, from threads released together
+ *   tl_new_store, tl_enroll, tl_earn, tl_redeem, tl_refund, tl_cancel   the common steps
  *   tl_unique                      a unique token for ids, phones, codes
- *   tl_sql, tl_sql_value           direct SQL (arranging state, reading it back)
+ *   tl_sql, tl_sql_value, tl_sql_int   direct SQL (arranging state, reading it back)
  *   tl_check_invariants            balance = ledger sum, lots = max(balance, 0), for all
  */
 #ifndef LOYALTY_TESTLIB_H
@@ -49,6 +50,7 @@ typedef struct tl_env {
   char pgdir[512]; /* for db/pgcluster.sh stop/start */
   char log[512];   /* the server's log */
   char source_dir[512];
+  long server_pid; /* loyaltyd's process id (0 if the harness did not say) */
 } tl_env;
 
 extern tl_env tl;
@@ -97,6 +99,9 @@ typedef struct tl_result {
 
 tl_result tl_call(lc_conn *conn, const char *method, const ProtobufCMessage *request,
                   const ProtobufCMessageDescriptor *response_type);
+/* tl_call with a deadline of timeout_ms instead of the default 15 s. */
+tl_result tl_call_timeout(lc_conn *conn, const char *method, const ProtobufCMessage *request,
+                          const ProtobufCMessageDescriptor *response_type, int timeout_ms);
 /* tl_call, failing the test unless the status is OK; returns the response. */
 #define tl_call_ok(conn, method, request, type) \
   tl_call_ok_at(__FILE__, __LINE__, conn, method, request, type)
@@ -111,6 +116,22 @@ ProtobufCMessage *tl_call_ok_at(const char *file, int line, lc_conn *conn, const
       tl_fail(__FILE__, __LINE__, "%s: got %s (%s), want %s", #result,                  \
               lc_status_name(r_.status), r_.message ? r_.message : "", lc_status_name(want)); \
   } while (0)
+
+/* One of the calls of tl_call_concurrently: the caller fills conn, method, request and
+ * response_type (NULL means PointsResult); result is filled in. */
+typedef struct tl_parallel_call {
+  lc_conn *conn;
+  const char *method;
+  const ProtobufCMessage *request;
+  const ProtobufCMessageDescriptor *response_type;
+  tl_result result;
+} tl_parallel_call;
+
+/* Makes the n calls at once, each from its own thread, all released by one barrier; returns
+ * when every call has its result. */
+void tl_call_concurrently(tl_parallel_call *calls, int n);
+/* How many of the n calls ended with status. */
+int tl_count_status(const tl_parallel_call *calls, int n, grpc_status_code status);
 
 /* Frees p (with free) when the current test ends; returns p. */
 void *tl_keep(void *p);
@@ -136,6 +157,12 @@ Loyalty__V1__EarnRequest tl_earn_request(int64_t member_id, int64_t amount_cents
 Loyalty__V1__RedeemRequest tl_redeem_request(int64_t member_id, int64_t points);
 tl_result tl_earn(lc_conn *conn, int64_t member_id, int64_t amount_cents);
 tl_result tl_redeem(lc_conn *conn, int64_t member_id, int64_t points);
+/* A refund of the earn named by earn_txn, or by order when order is not NULL. */
+Loyalty__V1__RefundRequest tl_refund_request(int64_t member_id, int64_t earn_txn, const char *order,
+                                             int64_t amount_cents);
+tl_result tl_refund(lc_conn *conn, int64_t member_id, int64_t earn_txn, const char *order,
+                    int64_t amount_cents);
+tl_result tl_cancel(lc_conn *conn, int64_t member_id, int64_t redemption_id);
 /* The PointsResult of a call that must have succeeded. */
 #define TL_POINTS(result) tl_points_at(__FILE__, __LINE__, (result))
 Loyalty__V1__PointsResult *tl_points_at(const char *file, int line, tl_result result);
@@ -146,6 +173,8 @@ Loyalty__V1__Balance *tl_balance(lc_conn *conn, int64_t member_id);
  * column of the first row (malloc'ed; NULL when no row). */
 void tl_sql(const char *sql);
 char *tl_sql_value(const char *sql);
+/* The first column of the first row of printf-formatted SQL, as an integer (0 when NULL). */
+int64_t tl_sql_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runs SQL that must fail, as conninfo; returns PostgreSQL's message (NULL if it did not
  * fail). */
 char *tl_sql_error_as(const char *conninfo, const char *sql);

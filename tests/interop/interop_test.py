@@ -3,6 +3,7 @@ write, with stubs generated from proto/ at test time (see run.sh).
 
 Usage: interop_test.py STUB_DIR   (LOYALTY_TEST_ENV names the harness's env file)
 """
+import datetime
 import importlib.util
 import os
 import random
@@ -50,8 +51,10 @@ key = admin.IssueStoreKey(admin_pb2.IssueStoreKeyRequest(store_code=store.store_
 till = [("authorization", "Bearer " + key.secret)]
 
 phone = "16%09d" % (int(tag) % 10**9)
+# A birthday month other than this one in Asia/Shanghai (UTC+8 all year): no double points.
+this_month = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).month
 member = points.EnrollMember(points_pb2.EnrollMemberRequest(
-    request_id="py-en-" + tag, phone=phone, name="王芳", birthday="1991-%02d-01" % 1,
+    request_id="py-en-" + tag, phone=phone, name="王芳", birthday="1991-%02d-01" % (this_month % 12 + 1),
     identities=[common_pb2.Identity(kind="wechat_unionid", value="u" + tag)]), metadata=till)
 assert member.phone == phone[:3] + "****" + phone[7:], member.phone  # masked for stores
 assert member.enrolled_store == store.store_code
@@ -60,13 +63,19 @@ mid = member.member_id
 earn_request = points_pb2.EarnRequest(request_id="py-e-" + tag, member_id=mid,
                                       order_id="py-o-" + tag, amount_cents=150000)
 earned = points.Earn(earn_request, metadata=till)
-assert earned.points in (1500, 3000) and earned.tier == common_pb2.TIER_SENIOR and earned.tier_changed
+assert (earned.points, earned.balance, earned.tier, earned.tier_changed, earned.replayed) == \
+    (1500, 1500, common_pb2.TIER_SENIOR, True, False), earned
 replay = points.Earn(earn_request, metadata=till)
-assert replay.replayed and replay.transaction_id == earned.transaction_id
+assert replay.replayed and replay.transaction_id == earned.transaction_id and replay.points == 1500
+# The same request_id with other content.
+details = expect_error(grpc.StatusCode.ALREADY_EXISTS, points.Earn, points_pb2.EarnRequest(
+    request_id="py-e-" + tag, member_id=mid, order_id="py-o-" + tag, amount_cents=150001),
+    metadata=till)
+assert "request_id already used" in details, details
 
 redeemed = points.Redeem(points_pb2.RedeemRequest(request_id="py-r-" + tag, member_id=mid,
                                                   points=500, reason="gift"), metadata=till)
-assert redeemed.points == -500
+assert redeemed.points == -500 and redeemed.balance == 1000
 details = expect_error(grpc.StatusCode.FAILED_PRECONDITION, points.Redeem,
                        points_pb2.RedeemRequest(request_id="py-r2-" + tag, member_id=mid,
                                                 points=10**6), metadata=till)
@@ -74,24 +83,62 @@ assert "insufficient points" in details
 
 cancelled = points.CancelRedemption(points_pb2.CancelRedemptionRequest(
     request_id="py-c-" + tag, member_id=mid, redemption_id=redeemed.transaction_id), metadata=till)
-assert cancelled.points == 500
+assert cancelled.points == 500 and cancelled.balance == 1500
+details = expect_error(grpc.StatusCode.FAILED_PRECONDITION, points.CancelRedemption,
+                       points_pb2.CancelRedemptionRequest(request_id="py-c2-" + tag, member_id=mid,
+                                                          redemption_id=redeemed.transaction_id),
+                       metadata=till)
+assert "already cancelled" in details, details
 
+# A partial refund first: floor(1500 * 50000 / 150000) = 500.
+partial = points.Refund(points_pb2.RefundRequest(request_id="py-f0-" + tag, member_id=mid,
+                                                 transaction_id=earned.transaction_id,
+                                                 amount_cents=50000), metadata=till)
+assert partial.points == -500 and partial.balance == 1000, partial
+
+details = expect_error(grpc.StatusCode.FAILED_PRECONDITION, points.Refund,
+                       points_pb2.RefundRequest(request_id="py-fx-" + tag, member_id=mid,
+                                                order_id="py-o-" + tag, amount_cents=100001),
+                       metadata=till)
+assert "refund exceeds the remaining amount" in details, details
 refunded = points.Refund(points_pb2.RefundRequest(request_id="py-f-" + tag, member_id=mid,
-                                                  order_id="py-o-" + tag, amount_cents=150000),
+                                                  order_id="py-o-" + tag, amount_cents=100000),
                          metadata=till)
-assert refunded.points == -earned.points and refunded.balance == 0
+assert refunded.points == -1000 and refunded.balance == 0 and refunded.tier == common_pb2.TIER_ORDINARY
 
 balance = points.GetBalance(points_pb2.GetBalanceRequest(member_id=mid), metadata=till)
 assert balance.balance == 0 and balance.lifetime_spend_cents == 0
+assert balance.next_tier == common_pb2.TIER_SENIOR and balance.spend_to_next_tier_cents == 50000
 history = points.ListTransactions(points_pb2.ListTransactionsRequest(member_id=mid), metadata=till)
-assert [t.kind for t in history.transactions] == ["refund", "cancel_redemption", "redeem", "earn"]
+assert [(t.kind, t.points, t.balance_after) for t in history.transactions] == [
+    ("refund", -1000, 0), ("refund", -500, 1000), ("cancel_redemption", 500, 1500),
+    ("redeem", -500, 1000), ("earn", 1500, 1500)], history
+page = points.ListTransactions(points_pb2.ListTransactionsRequest(member_id=mid, page_size=2),
+                               metadata=till)
+assert len(page.transactions) == 2 and page.next_page_token
+rest = points.ListTransactions(points_pb2.ListTransactionsRequest(
+    member_id=mid, page_size=2, page_token=page.next_page_token), metadata=till)
+assert [t.kind for t in rest.transactions] == ["cancel_redemption", "redeem"]
 
 by_identity = points.GetMember(points_pb2.GetMemberRequest(
     identity=common_pb2.Identity(kind="wechat_unionid", value="u" + tag)), metadata=till)
 assert by_identity.member_id == mid
 
-expect_error(grpc.StatusCode.UNAUTHENTICATED, points.GetBalance,
-             points_pb2.GetBalanceRequest(member_id=mid))
+details = expect_error(grpc.StatusCode.UNAUTHENTICATED, points.GetBalance,
+                       points_pb2.GetBalanceRequest(member_id=mid))
+assert details == "missing credentials", details
+# Malformed headers (which our own client cannot send): missing credentials too.
+for value in ("Basic " + key.secret, key.secret, "Bearer", "Bearer ", "bearer" + key.secret):
+    details = expect_error(grpc.StatusCode.UNAUTHENTICATED, points.GetBalance,
+                           points_pb2.GetBalanceRequest(member_id=mid),
+                           metadata=[("authorization", value)])
+    assert details == "missing credentials", (value, details)
+details = expect_error(grpc.StatusCode.UNAUTHENTICATED, points.GetBalance,
+                       points_pb2.GetBalanceRequest(member_id=mid),
+                       metadata=[("authorization", "Bearer lk_" + "A" * 43)])
+assert details == "invalid credentials", details
+expect_error(grpc.StatusCode.NOT_FOUND, points.GetBalance,
+             points_pb2.GetBalanceRequest(member_id=987654321), metadata=till)
 expect_error(grpc.StatusCode.PERMISSION_DENIED, admin.ListStores, admin_pb2.ListStoresRequest(),
              metadata=till)
 expect_error(grpc.StatusCode.INVALID_ARGUMENT, points.Earn,
