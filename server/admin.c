@@ -14,7 +14,7 @@ static const db_statement stmt_create_store = {
   .name = "create_store",
   .sql = "WITH s AS (INSERT INTO stores (store_code, name, channel, region)"
          "           VALUES ($1, $2, $3, $4) RETURNING *)"
-         " SELECT " STORE_COLUMNS ", loyalty_audit($5, 'create_store', store_code,"
+         " SELECT " STORE_COLUMNS ", loyalty_audit($5, 'create_store', store_code, store_code,"
          "   format('name %s, channel %s, region %s', name, channel, region)) FROM s",
   .n_params = 5,
   .no_retry = true, /* a retry after a lost commit would say ALREADY_EXISTS */
@@ -55,10 +55,7 @@ static const db_statement stmt_list_keys = {
 
 static const db_statement stmt_revoke_key = {
   .name = "revoke_key",
-  .sql = "WITH k AS (UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())"
-         "           WHERE key_id = $1 RETURNING key_id, revoked_at)"
-         " SELECT " SQL_TIMESTAMP("revoked_at") ", loyalty_audit($2, 'revoke_key', key_id, '')"
-         " FROM k",
+  .sql = "SELECT " SQL_TIMESTAMP("revoked_at") " FROM loyalty_revoke_key($2, $1)",
   .n_params = 2,
 };
 
@@ -259,7 +256,7 @@ static grpc_status_code admin_revoke_key(rpc_ctx *ctx, const ProtobufCMessage *r
 static const db_statement stmt_set_phone_access = {
   .name = "set_phone_access",
   .sql = "WITH s AS (UPDATE stores SET sees_full_phone = $2 WHERE store_code = $1 RETURNING *)"
-         " SELECT " STORE_COLUMNS ", loyalty_audit($3, 'set_phone_access', store_code,"
+         " SELECT " STORE_COLUMNS ", loyalty_audit($3, 'set_phone_access', store_code, store_code,"
          "   CASE WHEN sees_full_phone THEN 'full' ELSE 'masked' END) FROM s",
   .n_params = 3,
 };

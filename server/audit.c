@@ -26,9 +26,7 @@ static const db_statement stmt_rollback = {.name = "audit_rollback", .sql = "ROL
 static const db_statement stmt_page = {
   .name = "audit_page",
   .sql = "SELECT l.member_id, l.txn_id, l.prev_hash, l.row_hash, coalesce(m.ledger_head, ''),"
-         " loyalty_ledger_canonical(l.txn_id, l.member_id, l.kind, l.points, l.amount_cents,"
-         "   l.store_id, l.principal, l.request_id, l.order_id, l.reason, l.ref_txn_id,"
-         "   l.balance_after, l.tier_after, l.created_at)"
+         " loyalty_ledger_canonical(l)"
          " FROM ledger l JOIN members m USING (member_id)"
          " WHERE (l.member_id, l.txn_id) > ($1, $2)"
          " ORDER BY l.member_id, l.txn_id LIMIT " AUDIT_PAGE_ROWS,
@@ -53,8 +51,7 @@ static const db_statement stmt_totals = {
 static const db_statement stmt_admin_page = {
   .name = "audit_admin_page",
   .sql = "SELECT a.audit_id, a.prev_hash, a.row_hash,"
-         " loyalty_audit_canonical(a.audit_id, a.principal, a.action, a.subject, a.detail,"
-         "   a.created_at)"
+         " loyalty_audit_canonical(a)"
          " FROM admin_audit a WHERE a.audit_id > $1 ORDER BY a.audit_id LIMIT " AUDIT_PAGE_ROWS,
   .n_params = 1,
 };

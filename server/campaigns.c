@@ -19,7 +19,7 @@ static const db_statement stmt_create = {
   .sql = "WITH c AS (INSERT INTO campaigns (name, multiplier_permille, bonus_points, starts_at,"
          "   ends_at, store_codes, channels, tiers, created_by)"
          "   VALUES ($2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $1) RETURNING *)"
-         " SELECT " CAMPAIGN_COLUMNS ", loyalty_audit($1, 'create_campaign', campaign_id::text,"
+         " SELECT " CAMPAIGN_COLUMNS ", loyalty_audit($1, 'create_campaign', campaign_id::text, '',"
          "   format('%s: x%s +%s, %s to %s', name, multiplier_permille, bonus_points, starts_at,"
          "          ends_at)) FROM c",
   .n_params = 9,
@@ -37,7 +37,7 @@ static const db_statement stmt_end = {
   .name = "end_campaign",
   .sql = "WITH c AS (UPDATE campaigns SET ended_at = coalesce(ended_at, now())"
          "   WHERE campaign_id = $2 RETURNING *)"
-         " SELECT " CAMPAIGN_COLUMNS ", loyalty_audit($1, 'end_campaign', campaign_id::text, name)"
+         " SELECT " CAMPAIGN_COLUMNS ", loyalty_audit($1, 'end_campaign', campaign_id::text, '', name)"
          " FROM c",
   .n_params = 2,
 };

@@ -9,7 +9,7 @@
  *   db_pool_create / db_pool_destroy
  *   db_acquire / db_release    borrow a connection for one call
  *   db_exec                    run a prepared statement; NULL and a db_error on failure
- *   db_connect_once            a plain connection for start-up work (migrations, keys)
+ *   db_connect_once            a plain connection for start-up work (database code, keys)
  *
  * Error convention: functions returning int give 0 on success, -1 on failure with the
  * reason in the db_error they were handed.

@@ -30,7 +30,7 @@ typedef struct earn_job {
 
 static const db_statement stmt_earn = {
   .name = "earn",
-  .sql = "SELECT * FROM loyalty_earn_explained($1, $2, $3, $4, $5, $6, $7)",
+  .sql = "SELECT * FROM loyalty_earn($1, $2, $3, $4, $5, $6, $7)",
   .n_params = EARN_N_PARAMS,
 };
 

@@ -45,11 +45,11 @@ static int init_hq_key(PGconn *pg, const char *name)
   return fflush(stdout) == 0 ? 0 : -1;
 }
 
-/* Applies migrations (and creates an HQ key if asked) on a connection of its own. */
+/* Applies the database code (and creates an HQ key if asked) on a connection of its own. */
 static int prepare_database(const options *opts)
 {
   db_error err;
-  /* As the owner; migrations may take their time. */
+  /* As the owner; the database code may take its time. */
   PGconn *pg = db_connect_once(opts->db_owner ? opts->db_owner : opts->db, 0, &err);
   if (pg == NULL) {
     log_error("cannot connect to the database: %s", err.message);
@@ -57,7 +57,7 @@ static int prepare_database(const options *opts)
   }
   int rc = migrate_apply(pg, &err) < 0 ? -1 : 0;
   if (rc != 0)
-    log_error("migrations failed: %s %s", err.message, err.detail);
+    log_error("database code not applied: %s (%s)", err.message, err.detail);
   if (rc == 0 && opts->init_hq_key != NULL)
     rc = init_hq_key(pg, opts->init_hq_key);
   PQfinish(pg);

@@ -33,8 +33,8 @@ static const option_def option_table[] = {
    "PostgreSQL conninfo (\"host=... dbname=...\" or a postgresql:// URI);\n"
    "empty uses libpq's PGHOST, PGDATABASE, ... environment"},
   {"db-owner", "LOYALTY_DB_OWNER", OPT_STRING, OPT(db_owner), NULL, 0, 0,
-   "conninfo of the schema's owner, for migrations and --init-hq-key (the server\n"
-   "itself then runs as --db, e.g. the loyalty_server role); default: --db"},
+   "conninfo of the schema's owner, for the database code and --init-hq-key (the\n"
+   "server itself then runs as --db, e.g. the loyalty_server role); default: --db"},
   {"pool-size", "LOYALTY_POOL_SIZE", OPT_INT, OPT(pool_size), "8", 1, 1000,
    "PostgreSQL connections in the pool"},
   {"threads", "LOYALTY_THREADS", OPT_INT, OPT(threads), "32", 1, 1000,
@@ -65,10 +65,10 @@ static const option_def option_table[] = {
    3600000, "the most a statement of a call may run, whatever the client's deadline\n"
    "(longer: DEADLINE_EXCEEDED)"},
   {"migrate-only", NULL, OPT_FLAG, OPT(migrate_only), NULL, 0, 0,
-   "apply pending database migrations and exit"},
+   "apply the database code (new schema files, a newer function set) and exit"},
   {"init-hq-key", NULL, OPT_STRING, OPT(init_hq_key), NULL, 0, 0,
-   "apply migrations, create an HQ key named NAME, print its secret alone\n"
-   "on stdout and exit"},
+   "apply the database code, create an HQ key named NAME, print its secret\n"
+   "alone on stdout and exit"},
   {"help", NULL, OPT_FLAG, OPT(help), NULL, 0, 0, "show this help and exit"},
 };
 
@@ -168,9 +168,12 @@ void options_usage(FILE *out, const char *program)
           "usage: %s [OPTION]...\n"
           "\n"
           "loyaltyd serves the loyalty points API (gRPC services loyalty.v1.Points,\n"
-          "loyalty.v1.Admin and grpc.health.v1.Health) on a PostgreSQL database. It applies\n"
-          "pending schema migrations at start. SIGTERM or SIGINT stop it gracefully: it stops\n"
-          "accepting calls, finishes those in flight and exits 0.\n"
+          "loyalty.v1.Admin and grpc.health.v1.Health) on a PostgreSQL database. At start it\n"
+          "brings the database's code to its own: schema files it has not applied\n"
+          "(db/schema), and its stored functions (db/functions) if the database's are older;\n"
+          "it refuses a database whose applied schema files differ from its own or whose\n"
+          "functions are newer. SIGTERM or SIGINT stop it gracefully: it stops accepting\n"
+          "calls, finishes those in flight and exits 0.\n"
           "\n"
           "Options (each may also be set by its environment variable; flags win):\n",
           program);

@@ -15,7 +15,7 @@
 typedef struct options {
   const char *listen;       /* host:port to serve on */
   const char *db;           /* libpq conninfo; "" means the PG* environment */
-  const char *db_owner;     /* conninfo for migrations and --init-hq-key; NULL: db */
+  const char *db_owner;     /* conninfo for the database code and --init-hq-key; NULL: db */
   int pool_size;            /* PostgreSQL connections */
   int threads;              /* completion-queue worker threads */
   int earn_batch;           /* most earns written in one transaction; 1: no batching */
@@ -29,7 +29,7 @@ typedef struct options {
   int max_streams;          /* concurrent calls per connection */
   int max_metadata_bytes;   /* request headers, authorization included */
   int call_timeout_ms;      /* the most a call may keep PostgreSQL busy */
-  bool migrate_only;        /* apply migrations and exit */
+  bool migrate_only;        /* apply the database code and exit */
   const char *init_hq_key;  /* create an HQ key with this name, print its secret, exit */
   bool help;
 } options;

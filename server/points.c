@@ -3,12 +3,11 @@
  * CancelRedemption, GetBalance, ListTransactions; and the Points service table.
  *
  * Each movement validates its request, then makes one call of its stored function
- * (db/migrations/0002_movements.sql), which is the whole transaction. Earn goes through
+ * (db/functions/<movement>.sql), which is the whole transaction. Earn goes through
  * earn_batch.c, which may write it in one transaction with other members' earns.
  */
 #include "earn_batch.h"
 #include "handlers.h"
-#include "tiers.h"
 #include "validate.h"
 
 #include <stdlib.h>
@@ -22,8 +21,9 @@ static const db_statement stmt_redeem = {
 
 static const db_statement stmt_refund = {
   .name = "refund",
-  .sql = "SELECT " POINTS_RESULT_COLUMNS " FROM loyalty_refund($1, $2, $3, $4, $5, $6, $7, $8)",
-  .n_params = 8,
+  .sql = "SELECT " POINTS_RESULT_COLUMNS
+         " FROM loyalty_refund($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+  .n_params = 9,
 };
 
 static const db_statement stmt_cancel_redemption = {
@@ -33,13 +33,14 @@ static const db_statement stmt_cancel_redemption = {
   .n_params = 6,
 };
 
-/* One row per expiry date within 90 days (or one row with NULL expiry columns). */
+/* One row per expiry date within 90 days (or one row with NULL expiry columns). The next
+ * tier follows the program's tier policy (db/functions/tiers.sql). */
 static const db_statement stmt_balance = {
   .name = "balance",
-  .sql = "SELECT m.balance, m.tier, m.lifetime_spend_cents, p.senior_threshold_cents,"
-         " p.vip_threshold_cents, p.supreme_threshold_cents,"
+  .sql = "SELECT m.balance, m.tier, m.lifetime_spend_cents, n.next_tier, n.spend_to_next_cents,"
          " to_char(e.expires_on, 'YYYY-MM-DD'), e.points, m.merged_into"
          " FROM members m CROSS JOIN program p"
+         " CROSS JOIN loyalty_next_tier(m.tier, loyalty_policy_spend(m, p, now()), p) n"
          " LEFT JOIN LATERAL ("
          "   SELECT l.expires_on, sum(l.remaining) AS points FROM lots l"
          "   WHERE l.member_id = m.member_id AND l.remaining > 0"
@@ -97,6 +98,8 @@ static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *reques
     bad = validate_order_id(req->order_id, true);
   if (bad == NULL)
     bad = validate_amount_cents(req->amount_cents);
+  if (bad == NULL && store[0] == '\0')
+    bad = "store_code is required: an earn happens at a store";
   if (bad != NULL)
     return handler_invalid(ctx, bad);
   const char *params[EARN_N_PARAMS] = {
@@ -159,6 +162,8 @@ static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *requ
     bad = validate_order_id(req->order_id, true);
   if (bad == NULL && req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL__NOT_SET)
     bad = "the original purchase is required: transaction_id or order_id";
+  if (bad == NULL && req->original_store_code[0] != '\0')
+    bad = validate_store_code(req->original_store_code);
   if (bad != NULL)
     return handler_invalid(ctx, bad);
   bool by_txn = req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL_TRANSACTION_ID;
@@ -167,6 +172,7 @@ static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *requ
     handler_int64(ctx, req->member_id),
     by_txn ? handler_int64(ctx, req->transaction_id) : NULL,
     by_txn ? NULL : req->order_id,
+    req->original_store_code,
     handler_int64(ctx, req->amount_cents),
   };
   return move_points(ctx, &stmt_refund, params, response);
@@ -210,9 +216,9 @@ grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *reques
     PQclear(r);
     return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
   }
-  if (!PQgetisnull(r, 0, 8)) {
+  if (!PQgetisnull(r, 0, 7)) {
     grpc_status_code closed = rpc_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
-                                       "member was merged (into member %s)", PQgetvalue(r, 0, 8));
+                                       "member was merged (into member %s)", PQgetvalue(r, 0, 7));
     PQclear(r);
     return closed;
   }
@@ -222,23 +228,16 @@ grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *reques
   b->balance = handler_get_int64(r, 0, 0);
   b->tier = (Loyalty__V1__Tier)handler_get_int64(r, 0, 1);
   b->lifetime_spend_cents = handler_get_int64(r, 0, 2);
-  tier_thresholds thresholds = {
-    .senior_cents = handler_get_int64(r, 0, 3),
-    .vip_cents = handler_get_int64(r, 0, 4),
-    .supreme_cents = handler_get_int64(r, 0, 5),
-  };
-  int next;
-  tier_next((int)b->tier, b->lifetime_spend_cents, &thresholds, &next,
-            &b->spend_to_next_tier_cents);
-  b->next_tier = (Loyalty__V1__Tier)next;
-  if (!PQgetisnull(r, 0, 6)) {
+  b->next_tier = (Loyalty__V1__Tier)handler_get_int64(r, 0, 3);
+  b->spend_to_next_tier_cents = handler_get_int64(r, 0, 4);
+  if (!PQgetisnull(r, 0, 5)) {
     b->n_expiring = (size_t)rows;
     b->expiring = arena_alloc(ctx->arena, (size_t)rows * sizeof *b->expiring);
     for (int i = 0; i < rows; i++) {
       Loyalty__V1__ExpiringPoints *e = arena_alloc(ctx->arena, sizeof *e);
       loyalty__v1__expiring_points__init(e);
-      e->expires_on = handler_get_text(ctx, r, i, 6);
-      e->points = handler_get_int64(r, i, 7);
+      e->expires_on = handler_get_text(ctx, r, i, 5);
+      e->points = handler_get_int64(r, i, 6);
       b->expiring[i] = e;
     }
   }

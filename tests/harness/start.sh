@@ -15,7 +15,7 @@ source_dir=$(cd "$here/../.." && pwd)
 rm -rf "$work"
 mkdir -p "$work"
 owner=$("$source_dir/db/pgcluster.sh" start "$work/pg")
-# The server runs as the least-privileged role the migrations create; they run as the owner.
+# The server runs as the least-privileged role the schema creates; it is applied as the owner.
 hq_key=$("$loyaltyd" --db-owner "$owner" --init-hq-key test-hq --log-level warn)
 conninfo=${owner/user=loyalty/user=loyalty_server}
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

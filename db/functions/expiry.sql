@@ -1,21 +1,34 @@
--- 0009_expiry.sql - points expire: every lot whose last day is before the run's date is
--- taken out of its member's balance by a ledger row of kind "expiry".
+-- expiry.sql - when points expire, and the expiry run.
+
+-- The last day of a lot earned on p_day, under the program's expiry policy: the end of the
+-- following calendar year (year_end), p.expiry_months later (rolling), or never.
+CREATE OR REPLACE FUNCTION loyalty_lot_expiry(p program, p_day date) RETURNS date
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE p.expiry_policy
+           WHEN 'never' THEN 'infinity'::date
+           WHEN 'rolling' THEN (p_day + make_interval(months => p.expiry_months))::date
+           ELSE make_date(extract(year FROM p_day)::int + 1, 12, 31)
+         END
+$$;
+
+-- The business day of a moment, in the program's time zone.
+CREATE OR REPLACE FUNCTION loyalty_local_date(p program, p_at timestamptz) RETURNS date
+LANGUAGE sql STABLE AS $$ SELECT (p_at AT TIME ZONE p.time_zone)::date $$;
 
 -- Expires the lots, last day before p_as_of, of up to p_limit members after p_after_member
 -- (by member_id), each member under its row lock: a run repeated, or two runs at once,
 -- expire each lot once. A member with a negative balance has no points left in lots, so
 -- nothing to expire. Returns where it stopped and what it did; loyaltyd calls it until
 -- members_done is 0, one transaction per call.
-CREATE FUNCTION loyalty_expire(p_principal text, p_as_of date, p_after_member bigint,
-                               p_limit int, OUT last_member bigint, OUT members_done int,
-                               OUT lots_expired int, OUT points_expired bigint)
+CREATE OR REPLACE FUNCTION loyalty_expire(p_principal text, p_as_of date,
+                                          p_after_member bigint, p_limit int,
+                                          OUT last_member bigint, OUT members_done int,
+                                          OUT lots_expired int, OUT points_expired bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
   v_member members;
   v_points bigint;
   v_lots int;
-  v_txn_id bigint;
-  v_hash bytea;
   v_member_id bigint;
 BEGIN
   last_member := p_after_member;
@@ -31,15 +44,11 @@ BEGIN
     SELECT coalesce(sum(remaining), 0), count(*) INTO v_points, v_lots FROM lots
     WHERE member_id = v_member_id AND remaining > 0 AND expires_on < p_as_of;
     IF v_points > 0 THEN  -- 0 when a concurrent run got here first
-      SELECT * INTO v_txn_id, v_hash
-      FROM loyalty_append_ledger(v_member_id, 'expiry', -v_points, 0, NULL, p_principal,
-                                 'expiry-' || p_as_of, '', 'expired before ' || p_as_of, NULL,
-                                 v_member.balance - v_points, v_member.tier,
-                                 v_member.ledger_head);
+      PERFORM loyalty_move(v_member, loyalty_ledger_row(
+        'expiry', -v_points, v_member.balance - v_points, v_member.tier, p_principal,
+        'expiry-' || p_as_of, p_reason => 'expired before ' || p_as_of), 0);
       UPDATE lots SET remaining = 0
       WHERE member_id = v_member_id AND remaining > 0 AND expires_on < p_as_of;
-      UPDATE members SET balance = balance - v_points, ledger_head = v_hash
-      WHERE member_id = v_member_id;
       lots_expired := lots_expired + v_lots;
       points_expired := points_expired + v_points;
     END IF;
@@ -47,5 +56,3 @@ BEGIN
     last_member := v_member_id;
   END LOOP;
 END $$;
-
-CREATE INDEX lots_expiring ON lots (expires_on, member_id) WHERE remaining > 0;

@@ -1,0 +1,22 @@
+-- campaigns.sql - campaign combining: what the campaigns running at a moment give an earn.
+--
+-- When several apply to an earn, the highest multiplier counts (multipliers do not stack)
+-- and the bonuses of all of them add up. The multiplier joins the earn formula before its
+-- single rounding down; the bonus is added after (earn.sql). Campaigns are created and ended
+-- by Admin calls (server/campaigns.c); each change is in the admin audit log.
+
+-- The campaigns running at p_at for an earn at store p_store_id by a member of tier p_tier
+-- (before the purchase; none counts as ordinary): the highest multiplier (1000 when none),
+-- the sum of the bonuses, and their names for the receipt.
+CREATE OR REPLACE FUNCTION loyalty_campaign_effect(p_store_id int, p_tier smallint,
+                                                   p_at timestamptz, OUT permille int,
+                                                   OUT bonus bigint, OUT names text)
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(max(c.multiplier_permille), 1000), coalesce(sum(c.bonus_points), 0)::bigint,
+         coalesce(string_agg(c.name, ', ' ORDER BY c.campaign_id), '')
+  FROM campaigns c LEFT JOIN stores s ON s.store_id = p_store_id
+  WHERE c.ended_at IS NULL AND p_at >= c.starts_at AND p_at < c.ends_at
+    AND (cardinality(c.store_codes) = 0 OR s.store_code = ANY (c.store_codes))
+    AND (cardinality(c.channels) = 0 OR s.channel = ANY (c.channels))
+    AND (cardinality(c.tiers) = 0 OR greatest(p_tier, 1::smallint) = ANY (c.tiers))
+$$;

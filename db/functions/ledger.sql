@@ -1,0 +1,99 @@
+-- ledger.sql - the append-only ledger and its hash chains.
+--
+-- Each member's ledger rows form a chain: row_hash = SHA-256(prev_hash || canonical row),
+-- prev_hash being the row_hash of the member's previous row (empty for the first); the
+-- member's latest row_hash is members.ledger_head, moved in the same transaction under the
+-- member's row lock, so appending takes no global lock. Admin.VerifyAudit (server/audit.c)
+-- recomputes every chain from loyalty_ledger_canonical with OpenSSL.
+
+-- One field of a canonical row: its length, ':' and its text.
+CREATE OR REPLACE FUNCTION loyalty_field(p text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT length(p)::text || ':' || p $$;
+
+-- The canonical content of a ledger row, hashed into its member's chain: every field but
+-- the hashes, each as its length, ':' and its text, so that no two rows share one.
+CREATE OR REPLACE FUNCTION loyalty_ledger_canonical(l ledger) RETURNS bytea
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT convert_to(concat_ws(';',
+    loyalty_field(l.txn_id::text), loyalty_field(l.member_id::text), loyalty_field(l.kind),
+    loyalty_field(l.points::text), loyalty_field(l.amount_cents::text),
+    loyalty_field(coalesce(l.store_id::text, '')), loyalty_field(l.principal),
+    loyalty_field(l.request_id), loyalty_field(l.order_id), loyalty_field(l.reason),
+    loyalty_field(coalesce(l.ref_txn_id::text, '')), loyalty_field(l.balance_after::text),
+    loyalty_field(l.tier_after::text),
+    loyalty_field(to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'))),
+    'UTF8')
+$$;
+
+-- A ledger row describing a movement, for loyalty_move to append (named arguments: a column
+-- added later gets a parameter with a default, and no caller changes).
+CREATE OR REPLACE FUNCTION loyalty_ledger_row(p_kind text, p_points bigint,
+                                              p_balance_after bigint, p_tier_after smallint,
+                                              p_principal text, p_request_id text,
+                                              p_store_id int DEFAULT NULL,
+                                              p_amount_cents bigint DEFAULT 0,
+                                              p_order_id text DEFAULT '',
+                                              p_reason text DEFAULT '',
+                                              p_ref_txn_id bigint DEFAULT NULL)
+RETURNS ledger
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  v ledger;
+BEGIN
+  v.kind := p_kind;
+  v.points := p_points;
+  v.balance_after := p_balance_after;
+  v.tier_after := p_tier_after;
+  v.principal := p_principal;
+  v.request_id := p_request_id;
+  v.store_id := p_store_id;
+  v.amount_cents := p_amount_cents;
+  v.order_id := p_order_id;
+  v.reason := p_reason;
+  v.ref_txn_id := p_ref_txn_id;
+  RETURN v;
+END $$;
+
+-- Appends a movement of p_member (locked by the caller, as it was before the movement) to
+-- the ledger, chained after the member's head: p_row describes the movement
+-- (loyalty_ledger_row); this sets the rest. Returns the row as written; whoever updates the
+-- member sets ledger_head to its row_hash (loyalty_move). (PL/pgSQL: its plan is kept for
+-- the session.)
+CREATE OR REPLACE FUNCTION loyalty_append_ledger(p_member members, p_row ledger)
+RETURNS ledger
+LANGUAGE plpgsql AS $$
+BEGIN
+  p_row.txn_id := nextval('ledger_txn_id_seq');
+  p_row.member_id := p_member.member_id;
+  p_row.created_at := now();
+  p_row.prev_hash := coalesce(p_member.ledger_head, '');
+  p_row.row_hash := sha256(p_row.prev_hash || loyalty_ledger_canonical(p_row));
+  INSERT INTO ledger SELECT p_row.*;
+  RETURN p_row;
+END $$;
+
+-- The trigger function that keeps the ledger and the audit trails append-only
+-- (triggers.sql): rows are inserted, never changed or removed, whoever asks.
+CREATE OR REPLACE FUNCTION loyalty_refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE 'the % table is append-only', TG_TABLE_NAME USING ERRCODE = 'LY403', DETAIL = TG_OP;
+END $$;
+
+-- A points movement of p_member (locked, as it was before): appends p_row and moves the
+-- member's running state with it in one UPDATE: balance and tier to the row's balance_after
+-- and tier_after, net spend by p_spend_delta_cents, the chain head; an earn also marks the
+-- first purchase. Lots are the caller's (lots.sql). Returns the row as written.
+CREATE OR REPLACE FUNCTION loyalty_move(p_member members, p_row ledger,
+                                        p_spend_delta_cents bigint) RETURNS ledger
+LANGUAGE plpgsql AS $$
+BEGIN
+  p_row := loyalty_append_ledger(p_member, p_row);
+  UPDATE members
+  SET balance = p_row.balance_after, tier = p_row.tier_after, ledger_head = p_row.row_hash,
+      lifetime_spend_cents = lifetime_spend_cents + p_spend_delta_cents,
+      first_purchase_at = CASE WHEN p_row.kind = 'earn' THEN coalesce(first_purchase_at, now())
+                               ELSE first_purchase_at END
+  WHERE member_id = p_member.member_id;
+  RETURN p_row;
+END $$;

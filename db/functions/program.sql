@@ -1,0 +1,47 @@
+-- program.sql - the program's rules (the one row of table program), edited by HQ. A change
+-- applies to movements from its commit on and rewrites no ledger row; program_changes and
+-- the admin audit log record who, when, old and new.
+
+-- Replaces the program's rules. A rule set that breaks program's checks (thresholds not
+-- increasing, multipliers out of range, ...) or names an unknown time zone raises LY400.
+CREATE OR REPLACE FUNCTION loyalty_update_program(p_principal text, p_points_per_yuan int,
+                                                  p_senior bigint, p_vip bigint,
+                                                  p_supreme bigint, p_ordinary_permille int,
+                                                  p_senior_permille int, p_vip_permille int,
+                                                  p_supreme_permille int,
+                                                  p_birthday_multiplier int,
+                                                  p_min_paid_cents bigint, p_time_zone text,
+                                                  p_expiry_policy text, p_expiry_months int,
+                                                  p_tier_policy text) RETURNS program
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_old program;
+  v_new program;
+BEGIN
+  SELECT * INTO STRICT v_old FROM program FOR UPDATE;
+  IF NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = p_time_zone) THEN
+    RAISE 'unknown time zone' USING ERRCODE = 'LY400', DETAIL = p_time_zone;
+  END IF;
+  BEGIN
+    UPDATE program SET points_per_yuan = p_points_per_yuan, senior_threshold_cents = p_senior,
+                       vip_threshold_cents = p_vip, supreme_threshold_cents = p_supreme,
+                       ordinary_permille = p_ordinary_permille,
+                       senior_permille = p_senior_permille, vip_permille = p_vip_permille,
+                       supreme_permille = p_supreme_permille,
+                       birthday_multiplier = p_birthday_multiplier,
+                       min_paid_cents = p_min_paid_cents, time_zone = p_time_zone,
+                       expiry_policy = p_expiry_policy, expiry_months = p_expiry_months,
+                       tier_policy = p_tier_policy
+    RETURNING * INTO v_new;
+  EXCEPTION WHEN check_violation THEN
+    RAISE 'invalid program: thresholds must increase (senior < vip < supreme, all > 0), '
+          'multipliers from 0 to 10000 permille, points per yuan from 0 to 100, birthday '
+          'multiplier from 1 to 10, minimum paid amount >= 0, expiry policy year_end, '
+          'rolling (1-120 months) or never, tier policy lifetime or rolling'
+      USING ERRCODE = 'LY400';
+  END;
+  INSERT INTO program_changes (principal, old_rules, new_rules)
+  VALUES (p_principal, v_old::text, v_new::text);
+  PERFORM loyalty_audit(p_principal, 'update_program', 'program', '', v_new::text);
+  RETURN v_new;
+END $$;
