@@ -86,7 +86,7 @@ static void redeem_spends_the_lots_expiring_first(void)
 static void same_order_earns_once(void)
 {
   int64_t m = tl_enroll(tl_hq, "");
-  Loyalty__V1__EarnRequest req = tl_earn_request(m, 10000);
+  Loyalty__V1__EarnRequest req = tl_hq_earn_request(m, 10000);
   tl_call_ok(tl_hq, POINTS("Earn"), &req.base, &loyalty__v1__points_result__descriptor);
   req.request_id = (char *)tl_unique("e"); /* a new request for an order already earned */
   tl_result r = tl_call(tl_hq, POINTS("Earn"), &req.base, &loyalty__v1__points_result__descriptor);
