@@ -224,7 +224,8 @@ static void admin_changes_and_movements_are_in_the_trail(void)
 
   Loyalty__V1__ListAuditRequest by_store = LOYALTY__V1__LIST_AUDIT_REQUEST__INIT;
   by_store.store_code = (char *)create.store_code;
-  ASSERT_EQ_INT(list_audit(&by_store)->n_entries, 3); /* create_store + the two movements */
+  /* create_store, the issue of its key, and the two movements */
+  ASSERT_EQ_INT(list_audit(&by_store)->n_entries, 4);
 
   /* Pages of one cover the same entries, once each. */
   by_store.page_size = 1;
@@ -236,12 +237,83 @@ static void admin_changes_and_movements_are_in_the_trail(void)
       break;
     by_store.page_token = page->next_page_token;
   }
-  ASSERT_EQ_INT(seen, 3);
+  ASSERT_EQ_INT(seen, 4);
   by_store.page_token = "nonsense";
   ASSERT_STATUS(tl_call(tl_hq, ADMIN("ListAudit"), &by_store.base,
                         &loyalty__v1__list_audit_response__descriptor),
                 GRPC_STATUS_INVALID_ARGUMENT);
   (void)op;
+}
+
+static const char *create_store(const char *prefix)
+{
+  Loyalty__V1__CreateStoreRequest create = LOYALTY__V1__CREATE_STORE_REQUEST__INIT;
+  create.store_code = (char *)tl_unique(prefix);
+  create.name = "keys audited";
+  create.channel = LOYALTY__V1__CHANNEL__CHANNEL_POS;
+  tl_call_ok(tl_hq, ADMIN("CreateStore"), &create.base, &loyalty__v1__store__descriptor);
+  return create.store_code;
+}
+
+static const char *issue_store_key(const char *store)
+{
+  Loyalty__V1__IssueStoreKeyRequest issue = LOYALTY__V1__ISSUE_STORE_KEY_REQUEST__INIT;
+  issue.store_code = (char *)store;
+  return ((Loyalty__V1__IssuedKey *)tl_call_ok(tl_hq, ADMIN("IssueStoreKey"), &issue.base,
+                                               &loyalty__v1__issued_key__descriptor))->key_id;
+}
+
+static void revoke_key(const char *key_id)
+{
+  Loyalty__V1__RevokeKeyRequest revoke = LOYALTY__V1__REVOKE_KEY_REQUEST__INIT;
+  revoke.key_id = (char *)key_id;
+  tl_call_ok(tl_hq, ADMIN("RevokeKey"), &revoke.base, &loyalty__v1__revoke_key_response__descriptor);
+}
+
+/* How many entries of the list are of kind, about subject, at store. */
+static int count_entries(const Loyalty__V1__ListAuditResponse *list, const char *kind,
+                         const char *subject, const char *store)
+{
+  int n = 0;
+  for (size_t i = 0; i < list->n_entries; i++) {
+    const Loyalty__V1__AuditEntry *e = list->entries[i];
+    n += strcmp(e->kind, kind) == 0 && strcmp(e->subject, subject) == 0 &&
+         strcmp(e->store_code, store) == 0;
+  }
+  return n;
+}
+
+/* A store's trail has its keys' lives: issued, rotated, revoked. */
+static void store_filter_lists_the_store_s_key_changes(void)
+{
+  const char *store = create_store("AK");
+  const char *old_key = issue_store_key(store);
+  Loyalty__V1__RotateKeyRequest rotate = LOYALTY__V1__ROTATE_KEY_REQUEST__INIT;
+  rotate.key_id = (char *)old_key;
+  const char *new_key = ((Loyalty__V1__IssuedKey *)tl_call_ok(
+      tl_hq, ADMIN("RotateKey"), &rotate.base, &loyalty__v1__issued_key__descriptor))->key_id;
+  revoke_key(old_key);
+  /* Another store's key, issued and revoked meanwhile, is not in this store's trail. */
+  const char *other = create_store("AO");
+  revoke_key(issue_store_key(other));
+
+  Loyalty__V1__ListAuditRequest req = LOYALTY__V1__LIST_AUDIT_REQUEST__INIT;
+  req.store_code = (char *)store;
+  Loyalty__V1__ListAuditResponse *trail = list_audit(&req);
+  fprintf(stderr, "the trail of store %s, newest first:\n", store); /* to read on failure */
+  for (size_t i = 0; i < trail->n_entries; i++)
+    fprintf(stderr, "  %s %s %s store=%s\n", trail->entries[i]->source, trail->entries[i]->kind,
+            trail->entries[i]->subject, trail->entries[i]->store_code);
+  ASSERT_EQ_INT(count_entries(trail, "create_store", store, store), 1);
+  ASSERT_EQ_INT(count_entries(trail, "issue_key", old_key, store), 1);
+  ASSERT_EQ_INT(count_entries(trail, "rotate_key", old_key, store), 1);
+  ASSERT_EQ_INT(count_entries(trail, "issue_key", new_key, store), 1); /* the rotation's key */
+  ASSERT_EQ_INT(count_entries(trail, "revoke_key", old_key, store), 1);
+  ASSERT_EQ_INT(trail->n_entries, 5);
+  req.kind = "revoke_key";
+  trail = list_audit(&req);
+  ASSERT_EQ_INT(trail->n_entries, 1);
+  ASSERT_EQ_STR(trail->entries[0]->subject, old_key);
 }
 
 static void changed_admin_audit_row_is_found(void)
@@ -302,6 +374,7 @@ int main(int argc, char **argv)
     {"removed_last_row_is_found", removed_last_row_is_found},
     {"balance_not_matching_its_ledger_is_found", balance_not_matching_its_ledger_is_found},
     {"admin_changes_and_movements_are_in_the_trail", admin_changes_and_movements_are_in_the_trail},
+    {"store_filter_lists_the_store_s_key_changes", store_filter_lists_the_store_s_key_changes},
     {"changed_admin_audit_row_is_found", changed_admin_audit_row_is_found},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);

@@ -122,7 +122,8 @@ static void hq_key_calls_both_services(void)
   ASSERT_STATUS(list_stores(tl_hq), GRPC_STATUS_OK);
   tl_store s = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_WEB);
   int64_t member = tl_enroll(tl_hq, "");
-  /* HQ acting at a store, at an unknown store, and for no store. */
+  /* HQ earning at a store, at an unknown store; redeeming for no store. (An HQ Earn must name
+   * its store: test_orders.) */
   Loyalty__V1__EarnRequest earn = tl_earn_request(member, 10000);
   earn.store_code = (char *)s.code;
   tl_call_ok(tl_hq, POINTS("Earn"), &earn.base, &loyalty__v1__points_result__descriptor);
@@ -132,15 +133,16 @@ static void hq_key_calls_both_services(void)
                         &loyalty__v1__points_result__descriptor),
                 GRPC_STATUS_NOT_FOUND);
   ASSERT_STATUS(tl_earn(tl_hq, member, 10000), GRPC_STATUS_OK);
-  ASSERT_EQ_INT(tl_balance(tl_hq, member)->balance, 200);
-  /* Recorded at the store named, and as HQ's with no store. */
+  ASSERT_STATUS(tl_redeem(tl_hq, member, 10), GRPC_STATUS_OK);
+  ASSERT_EQ_INT(tl_balance(tl_hq, member)->balance, 190);
+  /* Recorded at the stores named, and as HQ's with no store. */
   char sql[256];
   snprintf(sql, sizeof sql,
            "SELECT string_agg(coalesce(s.store_code, '(none)'), ',' ORDER BY l.txn_id)"
            " FROM ledger l LEFT JOIN stores s USING (store_id) WHERE l.member_id = %" PRId64,
            member);
-  char want[128];
-  snprintf(want, sizeof want, "%s,(none)", s.code);
+  char want[256];
+  snprintf(want, sizeof want, "%s,%s,(none)", s.code, tl_hq_store());
   ASSERT_EQ_STR(tl_sql_value(sql), want);
 }
 
@@ -272,7 +274,10 @@ static void hq_operator_is_named_in_the_ledger(void)
   lc_conn *operator_conn = tl_connect(key->secret);
   ASSERT_STATUS(list_stores(operator_conn), GRPC_STATUS_OK); /* an HQ key */
   int64_t m = tl_enroll(operator_conn, "");
-  ASSERT_STATUS(tl_earn(operator_conn, m, 10000), GRPC_STATUS_OK);
+  Loyalty__V1__EarnRequest earn = tl_hq_earn_request(m, 10000);
+  ASSERT_STATUS(tl_call(operator_conn, POINTS("Earn"), &earn.base,
+                        &loyalty__v1__points_result__descriptor),
+                GRPC_STATUS_OK);
   char sql[128], want[128];
   snprintf(sql, sizeof sql, "SELECT principal FROM ledger WHERE member_id = %" PRId64, m);
   snprintf(want, sizeof want, "%s:crm-li.hong", key->key_id);

@@ -57,7 +57,7 @@ static void points_go_back_to_their_lots_with_their_expiry(void)
 static void cancel_with_a_debt_covers_the_debt_first(void)
 {
   int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
-  Loyalty__V1__EarnRequest big = tl_earn_request(m, 50000); /* 500 */
+  Loyalty__V1__EarnRequest big = tl_hq_earn_request(m, 50000); /* 500 */
   tl_call_ok(tl_hq, POINTS("Earn"), &big.base, &loyalty__v1__points_result__descriptor);
   tl_earn(tl_hq, m, 10000);                                      /* 100: 600 */
   Loyalty__V1__PointsResult *red = TL_POINTS(tl_redeem(tl_hq, m, 500)); /* 100 */

@@ -42,7 +42,7 @@ static void concurrent_earns_and_redemptions_keep_the_balance_exact(void)
   Loyalty__V1__RedeemRequest redeems[CALLS / 2];
   tl_parallel_call calls[CALLS];
   for (int i = 0; i < CALLS / 2; i++) {
-    earns[i] = tl_earn_request(m, 2000); /* 20 points each */
+    earns[i] = tl_hq_earn_request(m, 2000); /* 20 points each */
     redeems[i] = tl_redeem_request(m, 50);
     calls[2 * i] = (tl_parallel_call){.conn = tl_hq, .method = POINTS("Earn"),
                                       .request = &earns[i].base};
@@ -192,7 +192,7 @@ static void a_locked_member_does_not_hold_up_others(void)
                 GRPC_STATUS_DEADLINE_EXCEEDED);
   int64_t t0 = now_ms();
   for (int i = 0; i < 5; i++) {
-    Loyalty__V1__EarnRequest earn = tl_earn_request(free_member, 10000);
+    Loyalty__V1__EarnRequest earn = tl_hq_earn_request(free_member, 10000);
     ASSERT_STATUS(tl_call_timeout(tl_hq, POINTS("Earn"), &earn.base,
                                   &loyalty__v1__points_result__descriptor, 3000),
                   GRPC_STATUS_OK);

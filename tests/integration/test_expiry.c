@@ -83,7 +83,7 @@ static void two_runs_at_once_expire_each_lot_once(void)
 static void negative_balance_has_nothing_to_expire(void)
 {
   int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
-  Loyalty__V1__EarnRequest earn = tl_earn_request(m, 50000);
+  Loyalty__V1__EarnRequest earn = tl_hq_earn_request(m, 50000);
   tl_call_ok(tl_hq, POINTS("Earn"), &earn.base, &loyalty__v1__points_result__descriptor);
   tl_redeem(tl_hq, m, 400);
   Loyalty__V1__RefundRequest refund = LOYALTY__V1__REFUND_REQUEST__INIT;

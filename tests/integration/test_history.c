@@ -202,12 +202,18 @@ static void every_movement_is_listed_as_it_happened(void)
   Loyalty__V1__RefundRequest refund = tl_refund_request(m, 0, earn.order_id, 10000); /* -100, b */
   tl_call_ok(b.conn, POINTS("Refund"), &refund.base, &loyalty__v1__points_result__descriptor);
   Loyalty__V1__PointsResult *c = TL_POINTS(tl_cancel(a.conn, m, red->transaction_id)); /* +150 */
-  tl_earn(tl_hq, m, 5000); /* +50, by HQ for no store */
+  Loyalty__V1__AdjustPointsRequest adjust = LOYALTY__V1__ADJUST_POINTS_REQUEST__INIT;
+  adjust.request_id = (char *)tl_unique("adj");
+  adjust.member_id = m;
+  adjust.points = 50;
+  adjust.reason = "goodwill";
+  tl_call_ok(tl_hq, ADMIN("AdjustPoints"), &adjust.base,
+             &loyalty__v1__points_result__descriptor); /* +50, by HQ for no store */
 
   Loyalty__V1__ListTransactionsResponse *page = list_page(a.conn, m, 10, "");
   ASSERT_EQ_INT(page->n_transactions, 5);
   Loyalty__V1__Transaction **t = page->transactions;
-  static const char *const kinds[] = {"earn", "cancel_redemption", "refund", "redeem", "earn"};
+  static const char *const kinds[] = {"adjustment", "cancel_redemption", "refund", "redeem", "earn"};
   static const int64_t points[] = {50, 150, -100, -150, 400};
   static const int64_t after[] = {350, 300, 150, 250, 400};
   for (int i = 0; i < 5; i++) {

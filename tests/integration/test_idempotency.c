@@ -14,7 +14,7 @@
 static void retry_replays_the_original(void)
 {
   int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
-  Loyalty__V1__EarnRequest req = tl_earn_request(m, 10000);
+  Loyalty__V1__EarnRequest req = tl_hq_earn_request(m, 10000);
   Loyalty__V1__PointsResult *first = (Loyalty__V1__PointsResult *)tl_call_ok(
       tl_hq, POINTS("Earn"), &req.base, &loyalty__v1__points_result__descriptor);
   tl_earn(tl_hq, m, 5000); /* something else happens in between */
@@ -31,7 +31,7 @@ static void retry_replays_the_original(void)
 static void same_request_id_other_content_is_already_exists(void)
 {
   int64_t m = tl_enroll(tl_hq, "");
-  Loyalty__V1__EarnRequest req = tl_earn_request(m, 10000);
+  Loyalty__V1__EarnRequest req = tl_hq_earn_request(m, 10000);
   tl_call_ok(tl_hq, POINTS("Earn"), &req.base, &loyalty__v1__points_result__descriptor);
   req.amount_cents = 20000;
   tl_result r = tl_call(tl_hq, POINTS("Earn"), &req.base, &loyalty__v1__points_result__descriptor);
@@ -40,6 +40,7 @@ static void same_request_id_other_content_is_already_exists(void)
   /* The same id used by a redemption, too. */
   Loyalty__V1__RedeemRequest red = tl_redeem_request(m, 10);
   red.request_id = req.request_id;
+  red.store_code = req.store_code; /* the scope of HQ's earn: the store it names */
   ASSERT_STATUS(tl_call(tl_hq, POINTS("Redeem"), &red.base,
                         &loyalty__v1__points_result__descriptor),
                 GRPC_STATUS_ALREADY_EXISTS);
@@ -99,7 +100,7 @@ static void concurrent_earns_of_many_members_all_count(void)
   for (int i = 0; i < MEMBERS; i++)
     members[i] = tl_enroll(tl_hq, tl_birthday_other_month());
   for (int i = 0; i < MEMBERS; i++) {
-    reqs[i] = tl_earn_request(members[i], 10000 + i * 100);
+    reqs[i] = tl_hq_earn_request(members[i], 10000 + i * 100);
     reqs[MEMBERS + i] = reqs[i]; /* the same request again, at the same time */
   }
   for (int i = 0; i < COPIES; i++)
@@ -238,16 +239,17 @@ static void refused_request_is_not_recorded_and_may_be_retried(void)
 
 static void hq_and_store_scopes_are_apart(void)
 {
-  /* The same request_id from HQ (no store) and from a store: two requests. */
+  /* The same request_id from HQ (no store) and from a store: two requests. (A redemption:
+   * an HQ Earn always names a store, and so acts in that store's scope.) */
   tl_store s = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
   int64_t m = tl_enroll(s.conn, tl_birthday_other_month());
-  Loyalty__V1__EarnRequest req = tl_earn_request(m, 10000);
-  ASSERT_TRUE(!TL_POINTS(tl_call(tl_hq, POINTS("Earn"), &req.base,
+  tl_earn(s.conn, m, 10000);
+  Loyalty__V1__RedeemRequest req = tl_redeem_request(m, 30);
+  ASSERT_TRUE(!TL_POINTS(tl_call(tl_hq, POINTS("Redeem"), &req.base,
                                  &loyalty__v1__points_result__descriptor))->replayed);
-  req.order_id = (char *)tl_unique("o");
-  ASSERT_TRUE(!TL_POINTS(tl_call(s.conn, POINTS("Earn"), &req.base,
+  ASSERT_TRUE(!TL_POINTS(tl_call(s.conn, POINTS("Redeem"), &req.base,
                                  &loyalty__v1__points_result__descriptor))->replayed);
-  ASSERT_EQ_INT(tl_balance(s.conn, m)->balance, 200);
+  ASSERT_EQ_INT(tl_balance(s.conn, m)->balance, 40);
 }
 
 int main(int argc, char **argv)

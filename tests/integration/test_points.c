@@ -86,7 +86,7 @@ static void redeem_spends_the_lots_expiring_first(void)
 static void same_order_earns_once(void)
 {
   int64_t m = tl_enroll(tl_hq, "");
-  Loyalty__V1__EarnRequest req = tl_earn_request(m, 10000);
+  Loyalty__V1__EarnRequest req = tl_hq_earn_request(m, 10000);
   tl_call_ok(tl_hq, POINTS("Earn"), &req.base, &loyalty__v1__points_result__descriptor);
   req.request_id = (char *)tl_unique("e"); /* a new request for an order already earned */
   tl_result r = tl_call(tl_hq, POINTS("Earn"), &req.base, &loyalty__v1__points_result__descriptor);
@@ -111,6 +111,56 @@ static void birthday_and_tier_multiply_before_rounding(void)
   ASSERT_EQ_INT(tl_balance(tl_hq, m)->balance, 6000 + 295 + 12000 + 9);
 }
 
+static Loyalty__V1__Balance *set_tier(int64_t member, Loyalty__V1__Tier tier, const char *reason)
+{
+  Loyalty__V1__SetTierRequest req = LOYALTY__V1__SET_TIER_REQUEST__INIT;
+  req.member_id = member;
+  req.tier = tier;
+  req.reason = (char *)reason;
+  return (Loyalty__V1__Balance *)tl_call_ok(tl_hq, ADMIN("SetTier"), &req.base,
+                                            &loyalty__v1__balance__descriptor);
+}
+
+/* The member's tier history, "old->new reason" in order, comma-separated. */
+static const char *tier_history(int64_t member)
+{
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT string_agg(old_tier || '->' || new_tier || ' ' || reason, ','"
+           " ORDER BY change_id) FROM tier_changes WHERE member_id = %" PRId64, member);
+  return tl_sql_value(sql);
+}
+
+/* HQ's override holds: a purchase never lowers a tier (the tier after it is the higher of
+ * the current one and what the net spend gives), a refund never raises one (the lower). */
+static void hq_tier_override_survives_a_purchase_not_a_refund(void)
+{
+  int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
+  tl_earn(tl_hq, m, 10000); /* ordinary */
+  ASSERT_EQ_INT(set_tier(m, LOYALTY__V1__TIER__TIER_SUPREME, "brand ambassador")->tier,
+                LOYALTY__V1__TIER__TIER_SUPREME);
+  Loyalty__V1__EarnRequest earn = tl_hq_earn_request(m, 50000); /* 600 yuan in all: senior */
+  Loyalty__V1__PointsResult *r = (Loyalty__V1__PointsResult *)tl_call_ok(
+      tl_hq, POINTS("Earn"), &earn.base, &loyalty__v1__points_result__descriptor);
+  ASSERT_EQ_INT(r->points, 750); /* at supreme's x1.5 */
+  ASSERT_EQ_INT(r->tier, LOYALTY__V1__TIER__TIER_SUPREME);
+  ASSERT_TRUE(!r->tier_changed);
+  ASSERT_EQ_INT(tl_balance(tl_hq, m)->tier, LOYALTY__V1__TIER__TIER_SUPREME);
+  ASSERT_EQ_STR(tier_history(m), "0->1 purchase,1->4 hq: brand ambassador");
+  /* A refund brings it to what the net spend gives: 500 yuan, senior. */
+  r = TL_POINTS(tl_refund(tl_hq, m, 0, earn.order_id, 10000));
+  ASSERT_EQ_INT(r->tier, LOYALTY__V1__TIER__TIER_SENIOR);
+  ASSERT_TRUE(r->tier_changed);
+  ASSERT_EQ_STR(tier_history(m), "0->1 purchase,1->4 hq: brand ambassador,4->2 refund");
+  /* And a refund never raises one: HQ lowers it to ordinary; a refund leaving 550 yuan (which
+   * gives senior) keeps it there. */
+  ASSERT_EQ_INT(TL_POINTS(tl_earn(tl_hq, m, 10000))->tier, LOYALTY__V1__TIER__TIER_SENIOR);
+  set_tier(m, LOYALTY__V1__TIER__TIER_ORDINARY, "correction");
+  r = TL_POINTS(tl_refund(tl_hq, m, 0, earn.order_id, 5000));
+  ASSERT_EQ_INT(r->tier, LOYALTY__V1__TIER__TIER_ORDINARY);
+  ASSERT_TRUE(!r->tier_changed);
+}
+
 int main(int argc, char **argv)
 {
   static const tl_test tests[] = {
@@ -121,6 +171,8 @@ int main(int argc, char **argv)
     {"redeem_never_overdraws", redeem_never_overdraws},
     {"redeem_spends_the_lots_expiring_first", redeem_spends_the_lots_expiring_first},
     {"same_order_earns_once", same_order_earns_once},
+    {"hq_tier_override_survives_a_purchase_not_a_refund",
+     hq_tier_override_survives_a_purchase_not_a_refund},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }

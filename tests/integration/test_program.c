@@ -200,6 +200,101 @@ static void rolling_tiers_drop_one_tier_a_review(void)
   ASSERT_STATUS(update_program(&rules), GRPC_STATUS_INVALID_ARGUMENT);
 }
 
+/* The first date from `from` (an SQL date expression) on that no review has used: reviews run
+ * once per date, and the tests of the SERIAL programs share one database. */
+static const char *unreviewed_date(const char *from)
+{
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "SELECT min(d)::date::text FROM generate_series(%s, %s + 3650, interval '1 day') d"
+           " WHERE d::date NOT IN (SELECT as_of FROM tier_reviews)", from, from);
+  return tl_sql_value(sql);
+}
+
+static void set_tier(int64_t member, Loyalty__V1__Tier tier, const char *reason)
+{
+  Loyalty__V1__SetTierRequest req = LOYALTY__V1__SET_TIER_REQUEST__INIT;
+  req.member_id = member;
+  req.tier = tier;
+  req.reason = (char *)reason;
+  tl_call_ok(tl_hq, ADMIN("SetTier"), &req.base, &loyalty__v1__balance__descriptor);
+}
+
+static const char *last_tier_change(int64_t member)
+{
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT old_tier || '->' || new_tier || ' ' || reason FROM tier_changes"
+           " WHERE member_id = %" PRId64 " ORDER BY change_id DESC LIMIT 1", member);
+  return tl_sql_value(sql);
+}
+
+/* The yearly review moves a member whose tier is above what the policy's spend gives down one
+ * tier, under either policy: so an HQ override above the spend is undone a tier a year. */
+static void tier_review_moves_an_override_down_one_tier_under_either_policy(void)
+{
+  /* lifetime (the default): a supreme by HQ's word with 100 yuan of spend, and a VIP by
+   * spend; reviewed on a date years on, when the last 12 months hold no spend at all. */
+  int64_t overridden = tl_enroll(tl_hq, tl_birthday_other_month());
+  tl_earn(tl_hq, overridden, 10000);
+  set_tier(overridden, LOYALTY__V1__TIER__TIER_SUPREME, "courtesy");
+  int64_t vip = tl_enroll(tl_hq, tl_birthday_other_month());
+  ASSERT_EQ_INT(TL_POINTS(tl_earn(tl_hq, vip, 300000))->tier, LOYALTY__V1__TIER__TIER_VIP);
+  const char *date = unreviewed_date("current_date + 3650");
+  Loyalty__V1__EvaluateTiersResponse *review = evaluate(date);
+  ASSERT_TRUE(!review->already_done);
+  ASSERT_TRUE(review->members_moved >= 1);
+  ASSERT_EQ_INT(tl_balance(tl_hq, overridden)->tier, LOYALTY__V1__TIER__TIER_VIP);
+  ASSERT_EQ_STR(last_tier_change(overridden), "4->3 review");
+  ASSERT_EQ_INT(tl_balance(tl_hq, vip)->tier, LOYALTY__V1__TIER__TIER_VIP); /* lifetime spend */
+  ASSERT_TRUE(evaluate(date)->already_done);
+  ASSERT_EQ_INT(tl_balance(tl_hq, overridden)->tier, LOYALTY__V1__TIER__TIER_VIP);
+
+  /* rolling: a VIP by this year's spend made supreme, reviewed while the spend is in the
+   * window. (Read, put the policy back, then check: a failure must not leave it rolling.) */
+  Loyalty__V1__Program rules = *get_program();
+  rules.tier_policy = "rolling";
+  ASSERT_STATUS(update_program(&rules), GRPC_STATUS_OK);
+  int64_t rolling = tl_enroll(tl_hq, tl_birthday_other_month());
+  tl_earn(tl_hq, rolling, 300000);
+  set_tier(rolling, LOYALTY__V1__TIER__TIER_SUPREME, "courtesy");
+  bool already_done = evaluate(unreviewed_date("current_date + 2"))->already_done;
+  Loyalty__V1__Tier rolling_tier = tl_balance(tl_hq, rolling)->tier;
+  rules.tier_policy = "lifetime";
+  ASSERT_STATUS(update_program(&rules), GRPC_STATUS_OK);
+  ASSERT_TRUE(!already_done);
+  ASSERT_EQ_INT(rolling_tier, LOYALTY__V1__TIER__TIER_VIP);
+  ASSERT_EQ_STR(last_tier_change(rolling), "4->3 review");
+}
+
+/* Under the rolling policy the next tier is reached by the spend of the last 12 months, and
+ * GetBalance says how much more of it is needed, not how much more lifetime spend. */
+static void rolling_balance_counts_the_last_12_months_to_the_next_tier(void)
+{
+  Loyalty__V1__Program rules = *get_program();
+  rules.tier_policy = "rolling";
+  ASSERT_STATUS(update_program(&rules), GRPC_STATUS_OK);
+  int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
+  tl_earn(tl_hq, m, 100000); /* 1,000 yuan this year: senior */
+  /* As if 6,000 yuan more had been bought years ago: lifetime 7,000 yuan. */
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "UPDATE members SET lifetime_spend_cents = lifetime_spend_cents + 600000"
+           " WHERE member_id = %" PRId64, m);
+  tl_sql(sql);
+  Loyalty__V1__Balance b = *tl_balance(tl_hq, m);
+  /* Put everything back before checking: a failure must not leave the policy rolling. */
+  snprintf(sql, sizeof sql,
+           "UPDATE members SET lifetime_spend_cents = lifetime_spend_cents - 600000"
+           " WHERE member_id = %" PRId64, m);
+  tl_sql(sql);
+  rules.tier_policy = "lifetime";
+  ASSERT_STATUS(update_program(&rules), GRPC_STATUS_OK);
+  ASSERT_EQ_INT(b.tier, LOYALTY__V1__TIER__TIER_SENIOR);
+  ASSERT_EQ_INT(b.next_tier, LOYALTY__V1__TIER__TIER_VIP);
+  ASSERT_EQ_INT(b.spend_to_next_tier_cents, 300000 - 100000);
+}
+
 /* The earn rule itself, at the edges of a month in the brand's time zone (the clock of a
  * running server cannot be moved, the day the rule is given can). */
 static const char *points_at(const char *utc_instant, const char *birthday)
@@ -274,6 +369,10 @@ int main(int argc, char **argv)
     {"invalid_programs_are_refused", invalid_programs_are_refused},
     {"expiry_policy_dates_new_lots", expiry_policy_dates_new_lots},
     {"rolling_tiers_drop_one_tier_a_review", rolling_tiers_drop_one_tier_a_review},
+    {"tier_review_moves_an_override_down_one_tier_under_either_policy",
+     tier_review_moves_an_override_down_one_tier_under_either_policy},
+    {"rolling_balance_counts_the_last_12_months_to_the_next_tier",
+     rolling_balance_counts_the_last_12_months_to_the_next_tier},
     {"birthday_month_follows_the_brand_time_zone", birthday_month_follows_the_brand_time_zone},
     {"adjustments_correct_balances_with_a_reason", adjustments_correct_balances_with_a_reason},
   };

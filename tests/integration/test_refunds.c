@@ -7,7 +7,7 @@
 static void full_refund_takes_back_exactly_what_was_given(void)
 {
   int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
-  Loyalty__V1__EarnRequest earn = tl_earn_request(m, 33333); /* 333 points */
+  Loyalty__V1__EarnRequest earn = tl_hq_earn_request(m, 33333); /* 333 points */
   tl_call_ok(tl_hq, POINTS("Earn"), &earn.base, &loyalty__v1__points_result__descriptor);
   Loyalty__V1__PointsResult *r = TL_POINTS(tl_refund(tl_hq, m, 0, earn.order_id, 33333));
   ASSERT_EQ_INT(r->points, -333);
@@ -56,7 +56,7 @@ static void refund_at_another_store_after_spending_goes_negative(void)
 static void refund_moves_the_tier_down(void)
 {
   int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
-  Loyalty__V1__EarnRequest big = tl_earn_request(m, 300000); /* VIP */
+  Loyalty__V1__EarnRequest big = tl_hq_earn_request(m, 300000); /* VIP */
   Loyalty__V1__PointsResult *r = (Loyalty__V1__PointsResult *)tl_call_ok(
       tl_hq, POINTS("Earn"), &big.base, &loyalty__v1__points_result__descriptor);
   ASSERT_EQ_INT(r->tier, LOYALTY__V1__TIER__TIER_VIP);
@@ -110,7 +110,7 @@ static void refund_of_a_vip_earn_is_in_proportion_to_what_it_gave(void)
 {
   int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
   tl_earn(tl_hq, m, 300000); /* 3000 points, VIP from now on */
-  Loyalty__V1__EarnRequest earn = tl_earn_request(m, 12345); /* 123 yuan x 1.2 = 147.6 */
+  Loyalty__V1__EarnRequest earn = tl_hq_earn_request(m, 12345); /* 123 yuan x 1.2 = 147.6 */
   Loyalty__V1__PointsResult *e = (Loyalty__V1__PointsResult *)tl_call_ok(
       tl_hq, POINTS("Earn"), &earn.base, &loyalty__v1__points_result__descriptor);
   ASSERT_EQ_INT(e->points, 147);
@@ -140,7 +140,7 @@ static void refund_beyond_the_purchase_is_refused_and_writes_nothing(void)
 static void refund_takes_from_its_own_lot_first(void)
 {
   int64_t m = tl_enroll(tl_hq, tl_birthday_other_month());
-  Loyalty__V1__EarnRequest first = tl_earn_request(m, 10000); /* lot A: 100 */
+  Loyalty__V1__EarnRequest first = tl_hq_earn_request(m, 10000); /* lot A: 100 */
   tl_call_ok(tl_hq, POINTS("Earn"), &first.base, &loyalty__v1__points_result__descriptor);
   tl_earn(tl_hq, m, 20000); /* lot B: 200, made to expire first */
   tl_sql_int("UPDATE lots SET expires_on = current_date + 30 WHERE lot_id ="

@@ -310,9 +310,38 @@ Loyalty__V1__RedeemRequest tl_redeem_request(int64_t member_id, int64_t points)
   return req;
 }
 
-tl_result tl_earn(lc_conn *conn, int64_t member_id, int64_t amount_cents)
+static char hq_store_code[64];
+
+static void make_hq_store(void)
+{
+  const char *code = tl_unique("HQE");
+  Loyalty__V1__CreateStoreRequest create = LOYALTY__V1__CREATE_STORE_REQUEST__INIT;
+  create.store_code = (char *)code;
+  create.name = "test store for HQ earns";
+  create.channel = LOYALTY__V1__CHANNEL__CHANNEL_POS;
+  create.region = "SH";
+  tl_call_ok(tl_hq, ADMIN("CreateStore"), &create.base, &loyalty__v1__store__descriptor);
+  snprintf(hq_store_code, sizeof hq_store_code, "%s", code); /* outlives the test */
+}
+
+const char *tl_hq_store(void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, make_hq_store);
+  return hq_store_code;
+}
+
+Loyalty__V1__EarnRequest tl_hq_earn_request(int64_t member_id, int64_t amount_cents)
 {
   Loyalty__V1__EarnRequest req = tl_earn_request(member_id, amount_cents);
+  req.store_code = (char *)tl_hq_store();
+  return req;
+}
+
+tl_result tl_earn(lc_conn *conn, int64_t member_id, int64_t amount_cents)
+{
+  Loyalty__V1__EarnRequest req = conn == tl_hq ? tl_hq_earn_request(member_id, amount_cents)
+                                               : tl_earn_request(member_id, amount_cents);
   return tl_call(conn, POINTS("Earn"), &req.base, &loyalty__v1__points_result__descriptor);
 }
 

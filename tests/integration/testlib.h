@@ -16,6 +16,7 @@
  *   tl_call, tl_call_ok            one unary call
  *   tl_call_concurrently           many calls at once, from threads released together
  *   tl_new_store, tl_enroll, tl_earn, tl_redeem, tl_refund, tl_cancel   the common steps
+ *   tl_hq_store, tl_hq_earn_request   the store HQ's earns happen at (an HQ Earn names one)
  *   tl_unique                      a unique token for ids, phones, codes
  *   tl_sql, tl_sql_value, tl_sql_int   direct SQL (arranging state, reading it back)
  *   tl_check_invariants            balance = ledger sum, lots = max(balance, 0), for all
@@ -153,8 +154,15 @@ lc_conn *tl_connect(const char *key);
 /* Enrolls a new member (fresh phone) at store; birthday may be "" . Returns member_id. */
 int64_t tl_enroll(lc_conn *conn, const char *birthday);
 
+/* An Earn of a fresh order, with no store_code: for a store key (its own store). */
 Loyalty__V1__EarnRequest tl_earn_request(int64_t member_id, int64_t amount_cents);
+/* The code of a store made once per test program (a POS store, no key) for HQ's earns: an
+ * Earn always happens at a store, so with an HQ key it must name one. */
+const char *tl_hq_store(void);
+/* tl_earn_request naming tl_hq_store(): an Earn for an HQ key. */
+Loyalty__V1__EarnRequest tl_hq_earn_request(int64_t member_id, int64_t amount_cents);
 Loyalty__V1__RedeemRequest tl_redeem_request(int64_t member_id, int64_t points);
+/* With tl_hq the earn names tl_hq_store(); with any other connection no store. */
 tl_result tl_earn(lc_conn *conn, int64_t member_id, int64_t amount_cents);
 tl_result tl_redeem(lc_conn *conn, int64_t member_id, int64_t points);
 /* A refund of the earn named by earn_txn, or by order when order is not NULL. */
