@@ -295,14 +295,15 @@ static void rolling_balance_counts_the_last_12_months_to_the_next_tier(void)
   ASSERT_EQ_INT(b.spend_to_next_tier_cents, 300000 - 100000);
 }
 
-/* The earn rule itself, at the edges of a month in the brand's time zone (the clock of a
- * running server cannot be moved, the day the rule is given can). */
+/* The earn formula Earn runs (db/functions/earn.sql), at the edges of a month in the
+ * brand's time zone (the clock of a running server cannot be moved, the moment the formula
+ * is given can). */
 static const char *points_at(const char *utc_instant, const char *birthday)
 {
   char sql[512];
   snprintf(sql, sizeof sql,
-           "SELECT loyalty_earn_points(10000, 1::smallint, '%s',"
-           " ('%s'::timestamptz AT TIME ZONE p.time_zone)::date, p) FROM program p",
+           "SELECT e.points FROM program p, loyalty_earn_points(p, 10000, 1::smallint, '%s',"
+           " NULL, '%s'::timestamptz) e",
            birthday, utc_instant);
   return tl_sql_value(sql);
 }
