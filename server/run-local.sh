@@ -82,6 +82,9 @@ else
 fi
 echo "$conninfo"
 
+"$loyaltyd" --db "$conninfo" --migrate-only --log-level warn ||
+  die "the database in .local/pg cannot take this loyaltyd's code (above why); rm -rf .local starts afresh"
+
 if [ ! -s "$local_dir/hq.key" ]; then
   say "HQ key (.local/hq.key)"
   (umask 077 && "$loyaltyd" --db "$conninfo" --init-hq-key hq >"$local_dir/hq.key.new")
