@@ -380,8 +380,12 @@ static int points_refund(ctl_env *env, const ctl_args *args)
 {
   Loyalty__V1__RefundRequest req = LOYALTY__V1__REFUND_REQUEST__INIT;
   const char *txn = ctl_arg(args, "txn"), *order = ctl_arg(args, "order");
+  const char *original_store = ctl_arg(args, "original-store");
   if (args->n_positional != 2 || (txn == NULL) == (order == NULL))
-    return ctl_usage_error("usage: points refund MEMBER_ID AMOUNT (--txn TXN_ID | --order ORDER_ID)");
+    return ctl_usage_error("usage: points refund MEMBER_ID AMOUNT (--txn TXN_ID | --order ORDER_ID"
+                           " [--original-store CODE])");
+  if (original_store != NULL && order == NULL)
+    return ctl_usage_error("--original-store goes with --order (a --txn names the purchase)");
   if (!positional_id(args, 0, "MEMBER_ID", &req.member_id) ||
       !positional_yuan(args, 1, &req.amount_cents))
     return CTL_EXIT_USAGE;
@@ -392,6 +396,7 @@ static int points_refund(ctl_env *env, const ctl_args *args)
   } else {
     req.order_id = (char *)order;
     req.original_case = LOYALTY__V1__REFUND_REQUEST__ORIGINAL_ORDER_ID;
+    req.original_store_code = (char *)(original_store ? original_store : "");
   }
   req.store_code = (char *)store(args);
   req.request_id = (char *)request_id(args);
@@ -874,9 +879,11 @@ const ctl_command ctl_commands[] = {
    "points for a purchase of AMOUNT yuan (e.g. 199.90)", NULL, points_earn},
   {"points", "redeem", "MEMBER_ID POINTS [--order ORDER_ID] [--reason TEXT]" WRITE_OPTS,
    "spend points", NULL, points_redeem},
-  {"points", "refund", "MEMBER_ID AMOUNT (--txn EARN_TXN_ID | --order ORDER_ID)" WRITE_OPTS,
-   "refund AMOUNT yuan of a purchase: takes its points back in proportion", NULL,
-   points_refund},
+  {"points", "refund",
+   "MEMBER_ID AMOUNT (--txn EARN_TXN_ID | --order ORDER_ID [--original-store CODE])" WRITE_OPTS,
+   "refund AMOUNT yuan of a purchase: takes its points back in proportion; --original-store:"
+   " the store whose receipt ORDER_ID is (default: the acting store's, else the member's only)",
+   NULL, points_refund},
   {"points", "cancel", "MEMBER_ID REDEMPTION_TXN_ID" WRITE_OPTS,
    "cancel a redemption: gives its points back", NULL, points_cancel},
   {"points", "balance", "MEMBER_ID", "balance, tier, next tier and points expiring soon",

@@ -230,6 +230,35 @@ static void birthday_changes_at_most_once_a_year(void)
   ASSERT_STATUS(set_birthday(s.conn, unknown, "1985-13-01"), GRPC_STATUS_INVALID_ARGUMENT);
 }
 
+/* The refusal says when the birthday was changed as a date in the program's time zone
+ * (Asia/Shanghai by default), not in UTC. */
+static void birthday_refusal_names_the_date_in_the_brand_time_zone(void)
+{
+  tl_store s = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
+  int64_t m = tl_enroll(s.conn, "1990-03-05");
+  ASSERT_STATUS(set_birthday(s.conn, m, "1990-04-05"), GRPC_STATUS_OK);
+  /* Changed at 23:30 UTC yesterday: 07:30 today in Shanghai. */
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "UPDATE members SET birthday_changed_at ="
+           " date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '30 minutes'"
+           " WHERE member_id = %" PRId64, m);
+  tl_sql(sql);
+  snprintf(sql, sizeof sql,
+           "SELECT 'changed on ' || to_char(m.birthday_changed_at AT TIME ZONE p.time_zone,"
+           " 'YYYY-MM-DD') FROM members m CROSS JOIN program p WHERE m.member_id = %" PRId64, m);
+  const char *local = tl_sql_value(sql);
+  snprintf(sql, sizeof sql,
+           "SELECT 'changed on ' || to_char(birthday_changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+           " FROM members WHERE member_id = %" PRId64, m);
+  const char *utc = tl_sql_value(sql);
+  ASSERT_TRUE(strcmp(local, utc) != 0); /* the program's time zone is not UTC's here */
+  tl_result second = set_birthday(s.conn, m, "1990-11-05");
+  ASSERT_STATUS(second, GRPC_STATUS_FAILED_PRECONDITION);
+  ASSERT_CONTAINS(second.message, "birthday already changed within a year");
+  ASSERT_CONTAINS(second.message, local);
+}
+
 static Loyalty__V1__Member *get_member(lc_conn *conn, int64_t member)
 {
   Loyalty__V1__GetMemberRequest req = LOYALTY__V1__GET_MEMBER_REQUEST__INIT;
@@ -338,6 +367,8 @@ int main(int argc, char **argv)
      enrollment_of_one_person_at_once_makes_one_member},
     {"stores_see_phones_masked_unless_granted", stores_see_phones_masked_unless_granted},
     {"birthday_changes_at_most_once_a_year", birthday_changes_at_most_once_a_year},
+    {"birthday_refusal_names_the_date_in_the_brand_time_zone",
+     birthday_refusal_names_the_date_in_the_brand_time_zone},
     {"enrolling_again_keeps_name_and_birthday", enrolling_again_keeps_name_and_birthday},
     {"refused_enrolment_links_nothing", refused_enrolment_links_nothing},
     {"member_shows_points_tier_and_spend", member_shows_points_tier_and_spend},
