@@ -171,7 +171,7 @@ static int check_page(audit *a, chain *c)
     c->last_txn = txn_id;
     a->out->rows_checked++;
   }
-  PQclear(r);
+  handler_release(a->ctx, r); /* one page at a time: the ledger may be large */
   return rows;
 }
 
@@ -204,7 +204,7 @@ static int check_admin_chain(audit *a)
       memcpy(prev, stored_hash, prev_len);
       a->out->rows_checked++;
     }
-    PQclear(r);
+    handler_release(a->ctx, r); /* one page at a time */
     if (rows == 0)
       break;
   }
@@ -215,7 +215,6 @@ static int check_admin_chain(audit *a)
   size_t head_len = unhex(PQgetvalue(r, 0, 0), head, sizeof head);
   if (head_len != prev_len || memcmp(head, prev, prev_len) != 0)
     report(a, 0, last, "admin audit chain head mismatch: rows after this one were removed");
-  PQclear(r);
   return 0;
 }
 
@@ -229,7 +228,6 @@ grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
   PGresult *r = handler_query(ctx, &stmt_begin, NULL);
   if (r == NULL)
     return ctx->status;
-  PQclear(r);
   chain c = {0};
   int rows;
   while ((rows = check_page(&a, &c)) > 0) {
@@ -246,21 +244,18 @@ grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
     a.broken_member = 0; /* a member may have both kinds of problem: report totals too */
     report(&a, handler_get_int64(r, i, 0), 0, PQgetvalue(r, i, 1));
   }
-  PQclear(r);
   r = handler_query(ctx, &stmt_count_members, NULL);
   if (r == NULL)
     goto fail;
   out->members_checked = handler_get_int64(r, 0, 0);
-  PQclear(r);
-  r = handler_query(ctx, &stmt_commit, NULL);
-  if (r == NULL)
+  if (handler_query(ctx, &stmt_commit, NULL) == NULL)
     goto fail;
-  PQclear(r);
   out->ok = out->n_problems == 0;
   *response = &out->base;
   return GRPC_STATUS_OK;
 fail: {
-  /* The pooled connection must not stay inside the transaction. */
+  /* The pooled connection must not stay inside the transaction. Not through handler_query:
+   * a failure here must not replace the call's status, and the result is never read. */
   db_error ignored;
   PQclear(db_exec(ctx->db, &stmt_rollback, NULL, &ignored));
   return ctx->status;

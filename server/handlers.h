@@ -5,7 +5,9 @@
  *   points_service, admin_service, health_service   bound in points.c/members.c, admin.c, health.c
  *   handler_acting_store   which store a write acts for, per the caller's key
  *   handler_int64, handler_text_array   statement parameters in the call's arena
- *   handler_query          db_exec that turns a failure into the call's status
+ *   handler_query          db_exec that turns a failure into the call's status; the result
+ *                          is the call's, cleared with its arena
+ *   handler_release        clear such a result early (handlers that loop over pages)
  *   handler_member_by      a Member message from one of the member statements
  */
 #ifndef LOYALTY_HANDLERS_H
@@ -95,8 +97,25 @@ const char *handler_int64(rpc_ctx *ctx, int64_t v);
 /* A PostgreSQL text[] literal of strings[0..n-1], in the arena. */
 const char *handler_text_array(rpc_ctx *ctx, char *const *strings, size_t n);
 
-/* db_exec on the call's connection; on failure sets the call's status and returns NULL. */
+/*
+ * db_exec on the call's connection; on failure sets the call's status and returns NULL.
+ * The result belongs to the call: it is PQclear()ed with the call's arena when the call
+ * ends, so a handler never clears it, on any path. It stays valid until then, unless the
+ * handler releases it early (handler_release).
+ */
 PGresult *handler_query(rpc_ctx *ctx, const db_statement *statement, const char *const *values);
+
+/* handler_query, except that a failure with SQLSTATE sqlstate sets the call's status to code
+ * with message (which must outlive the call: static or in the arena) instead of the usual
+ * mapping (rpc_fail_db). */
+PGresult *handler_query_catch(rpc_ctx *ctx, const db_statement *statement,
+                              const char *const *values, const char *sqlstate,
+                              grpc_status_code code, const char *message);
+
+/* PQclear()s r, a result of handler_query on ctx, now instead of when the call ends. Only for
+ * a handler that runs queries in a loop (pages, chunks), so their results do not pile up
+ * for the length of the call; r must not be used afterwards. */
+void handler_release(rpc_ctx *ctx, PGresult *r);
 
 int64_t handler_get_int64(const PGresult *r, int row, int column);
 bool handler_get_bool(const PGresult *r, int row, int column);
