@@ -111,18 +111,27 @@ grpc_status_code rpc_fail(rpc_ctx *ctx, grpc_status_code code, const char *fmt, 
   return code;
 }
 
-/* Our stored functions raise LYnnn; the digits are the HTTP-like meaning. */
+/* How a SQLSTATE becomes the call's status. Our stored functions raise LYnnn (the digits are
+ * the HTTP-like meaning) with a message meant for the client, which is kept, with its detail.
+ * PostgreSQL's own codes get the message of their row: its text is not for the client. */
 static const struct {
   const char *sqlstate;
   grpc_status_code code;
+  const char *message; /* NULL: PostgreSQL's message and detail (ours, LYnnn) */
 } sqlstate_map[] = {
-  {"LY400", GRPC_STATUS_INVALID_ARGUMENT},   {"LY401", GRPC_STATUS_UNAUTHENTICATED},
-  {"LY403", GRPC_STATUS_PERMISSION_DENIED},  {"LY404", GRPC_STATUS_NOT_FOUND},
-  {"LY409", GRPC_STATUS_ALREADY_EXISTS},     {"LY412", GRPC_STATUS_FAILED_PRECONDITION},
-  {"23505", GRPC_STATUS_ALREADY_EXISTS},     {"40001", GRPC_STATUS_ABORTED},
-  {"40P01", GRPC_STATUS_ABORTED},            {"57014", GRPC_STATUS_DEADLINE_EXCEEDED},
-  {"57P01", GRPC_STATUS_UNAVAILABLE},        {"57P02", GRPC_STATUS_UNAVAILABLE},
-  {"57P03", GRPC_STATUS_UNAVAILABLE},
+  {"LY400", GRPC_STATUS_INVALID_ARGUMENT, NULL},
+  {"LY401", GRPC_STATUS_UNAUTHENTICATED, NULL},
+  {"LY403", GRPC_STATUS_PERMISSION_DENIED, NULL},
+  {"LY404", GRPC_STATUS_NOT_FOUND, NULL},
+  {"LY409", GRPC_STATUS_ALREADY_EXISTS, NULL},
+  {"LY412", GRPC_STATUS_FAILED_PRECONDITION, NULL},
+  {"23505", GRPC_STATUS_ALREADY_EXISTS, "already exists"},
+  {"40001", GRPC_STATUS_ABORTED, "conflict with a concurrent request, retry"},
+  {"40P01", GRPC_STATUS_ABORTED, "conflict with a concurrent request, retry"},
+  {"57014", GRPC_STATUS_DEADLINE_EXCEEDED, "statement timed out (longer than --call-timeout-ms)"},
+  {"57P01", GRPC_STATUS_UNAVAILABLE, "database unavailable"},
+  {"57P02", GRPC_STATUS_UNAVAILABLE, "database unavailable"},
+  {"57P03", GRPC_STATUS_UNAVAILABLE, "database unavailable"},
 };
 
 grpc_status_code rpc_fail_db(rpc_ctx *ctx, const db_error *err)
@@ -139,12 +148,8 @@ grpc_status_code rpc_fail_db(rpc_ctx *ctx, const db_error *err)
     for (size_t i = 0; i < sizeof sqlstate_map / sizeof sqlstate_map[0]; i++) {
       if (strcmp(err->sqlstate, sqlstate_map[i].sqlstate) != 0)
         continue;
-      if (err->sqlstate[0] != 'L') /* not ours: the text is PostgreSQL's, keep it generic */
-        return rpc_fail(ctx, sqlstate_map[i].code, "%s",
-                        sqlstate_map[i].code == GRPC_STATUS_UNAVAILABLE ? "database unavailable"
-                        : sqlstate_map[i].code == GRPC_STATUS_ABORTED
-                            ? "conflict with a concurrent request, retry"
-                            : "already exists");
+      if (sqlstate_map[i].message != NULL)
+        return rpc_fail(ctx, sqlstate_map[i].code, "%s", sqlstate_map[i].message);
       if (err->detail[0] != '\0')
         return rpc_fail(ctx, sqlstate_map[i].code, "%s (%s)", err->message, err->detail);
       return rpc_fail(ctx, sqlstate_map[i].code, "%s", err->message);
