@@ -15,6 +15,8 @@
  */
 #include "rpc.h"
 #include "log.h"
+#include "pem.h"
+#include "status_names.h"
 
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
@@ -81,20 +83,6 @@ typedef struct server_call {
 } server_call;
 
 static char shutdown_tag; /* its address tags the server's shutdown notification */
-
-static const char *const status_names[] = {
-  "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-  "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-  "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-  "UNAUTHENTICATED",
-};
-
-const char *rpc_status_name(grpc_status_code code)
-{
-  if ((unsigned)code < sizeof status_names / sizeof status_names[0])
-    return status_names[code];
-  return "UNKNOWN";
-}
 
 grpc_status_code rpc_fail(rpc_ctx *ctx, grpc_status_code code, const char *fmt, ...)
 {
@@ -380,7 +368,7 @@ static void call_handle(server *srv, server_call *c)
   ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
   int64_t us = elapsed_us(&started);
   log_info("%s principal=%s status=%s ms=%lld.%03lld%s%s", c->method->path,
-           ctx.who.key_id[0] ? ctx.who.key_id : "-", rpc_status_name(ctx.status),
+           ctx.who.key_id[0] ? ctx.who.key_id : "-", status_name(ctx.status),
            (long long)(us / 1000), (long long)(us % 1000), ctx.message ? " message=" : "",
            ctx.message ? ctx.message : "");
   /* From here on another worker may complete and free c. */
@@ -412,22 +400,10 @@ static bool is_loopback(const char *listen)
          strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
 }
 
+/* A PEM file's contents (the caller frees), or NULL, logged. */
 static char *read_pem(const char *path)
 {
-  FILE *f = fopen(path, "rb");
-  char *data = NULL;
-  long size;
-  if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 &&
-      fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)size + 1)) != NULL) {
-    if (fread(data, 1, (size_t)size, f) == (size_t)size) {
-      data[size] = '\0';
-    } else {
-      free(data);
-      data = NULL;
-    }
-  }
-  if (f != NULL)
-    fclose(f);
+  char *data = pem_read_file(path);
   if (data == NULL)
     log_error("cannot read %s", path);
   return data;
