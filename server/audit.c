@@ -138,8 +138,8 @@ static void finish_member(audit *a, const chain *c)
     report(a, c->member_id, c->last_txn, "chain head mismatch: rows after this one were removed");
 }
 
-/* Checks the next page of rows after c's position; returns how many, -1 on a database
- * error. */
+/* Checks the next page of rows after c's position; returns how many, or -1 when a query
+ * failed (the call's status is set). */
 static int check_page(audit *a, chain *c)
 {
   const char *params[] = {handler_int64(a->ctx, c->member_id), handler_int64(a->ctx, c->last_txn)};
@@ -175,9 +175,9 @@ static int check_page(audit *a, chain *c)
   return rows;
 }
 
-/* The admin audit log's single chain: reported as member 0, at the audit_id. Returns 0, or
- * -1 on a database error. */
-static int check_admin_chain(audit *a)
+/* The admin audit log's single chain: reported as member 0, at the audit_id. Returns
+ * GRPC_STATUS_OK, or the failure set in the call. */
+static grpc_status_code check_admin_chain(audit *a)
 {
   unsigned char prev[32];
   size_t prev_len = 0;
@@ -187,7 +187,7 @@ static int check_admin_chain(audit *a)
     const char *params[] = {handler_int64(a->ctx, last)};
     PGresult *r = handler_query(a->ctx, &stmt_admin_page, params);
     if (r == NULL)
-      return -1;
+      return a->ctx->status;
     int rows = PQntuples(r);
     for (int i = 0; i < rows; i++) {
       unsigned char stored_prev[64], stored_hash[64], canonical[4096];
@@ -210,12 +210,12 @@ static int check_admin_chain(audit *a)
   }
   PGresult *r = handler_query(a->ctx, &stmt_admin_head, NULL);
   if (r == NULL)
-    return -1;
+    return a->ctx->status;
   unsigned char head[64];
   size_t head_len = unhex(PQgetvalue(r, 0, 0), head, sizeof head);
   if (head_len != prev_len || memcmp(head, prev, prev_len) != 0)
     report(a, 0, last, "admin audit chain head mismatch: rows after this one were removed");
-  return 0;
+  return GRPC_STATUS_OK;
 }
 
 grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
@@ -235,7 +235,7 @@ grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
   if (rows < 0)
     goto fail;
   finish_member(&a, &c);
-  if (check_admin_chain(&a) != 0)
+  if (check_admin_chain(&a) != GRPC_STATUS_OK)
     goto fail;
   r = handler_query(ctx, &stmt_totals, NULL);
   if (r == NULL)

@@ -111,7 +111,7 @@ void db_pool_destroy(db_pool *pool)
   free(pool);
 }
 
-db_conn *db_acquire(db_pool *pool, int timeout_ms)
+db_conn *db_acquire(db_pool *pool, int timeout_ms, db_error *err)
 {
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
@@ -130,6 +130,12 @@ db_conn *db_acquire(db_pool *pool, int timeout_ms)
   if (pool->n_free > 0)
     conn = pool->free_stack[--pool->n_free];
   pthread_mutex_unlock(&pool->lock);
+  memset(err, 0, sizeof *err);
+  if (conn == NULL) {
+    err->kind = DB_BUSY;
+    snprintf(err->message, sizeof err->message, "no pooled connection free within %d ms",
+             timeout_ms);
+  }
   return conn;
 }
 

@@ -9,6 +9,23 @@
  *                          is the call's, cleared with its arena
  *   handler_release        clear such a result early (handlers that loop over pages)
  *   handler_member_by      a Member message from one of the member statements
+ *
+ * ERRORS - one convention, from a field's check to the call's status:
+ *   validate_* (validate.c) set nothing: NULL when the value is acceptable, else a static
+ *     lowercase message naming the field (validate_date and validate_text are predicates,
+ *     true when acceptable, and the caller words the message). So do a handler file's own
+ *     pure helpers (parse_page_token, valid_expiry...): false or -1, and the handler words it.
+ *   db_* (db.c) set nothing either: NULL (or -1) on failure, with the reason in the
+ *     db_error they were handed.
+ *   Handlers, the handler_* helpers and rpc_db set the call's status where the failure is
+ *     found, once, through rpc_fail, handler_invalid (a validate_* message) or rpc_fail_db
+ *     (a db_error), and return it: a grpc_status_code (GRPC_STATUS_OK, or the failure set
+ *     in ctx), or NULL for a pointer (handler_query, rpc_db), -1 for a count. A caller
+ *     handed a failure returns ctx->status as it is, never sets it again.
+ *   Logging: the dispatcher logs one line per call with its status and message; what the
+ *     client is not told is logged where it is known: by rpc_fail_db (an unexpected
+ *     database error at error level, a lost database at warn), db.c (a lost connection)
+ *     and earn_batch.c (a batch written one by one instead). Handlers log nothing else.
  */
 #ifndef LOYALTY_HANDLERS_H
 #define LOYALTY_HANDLERS_H

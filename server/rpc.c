@@ -225,11 +225,10 @@ static void log_auth_failure(server_call *c, const char *why)
 db_conn *rpc_db(rpc_ctx *ctx)
 {
   if (ctx->db == NULL) {
-    ctx->db = db_acquire(ctx->pool, RPC_POOL_WAIT_MS);
-    if (ctx->db == NULL) {
-      db_error busy = {.kind = DB_BUSY};
-      rpc_fail_db(ctx, &busy);
-    }
+    db_error err;
+    ctx->db = db_acquire(ctx->pool, RPC_POOL_WAIT_MS, &err);
+    if (ctx->db == NULL)
+      rpc_fail_db(ctx, &err);
   }
   return ctx->db;
 }

@@ -14,9 +14,9 @@ enum { MANY_STATEMENTS = 100 };
 static void many_statements_are_each_prepared_once(void)
 {
   db_pool *pool = db_pool_create(tl.db, 1, 0);
-  db_conn *conn = db_acquire(pool, 5000);
-  ASSERT_TRUE(conn != NULL);
   db_error err;
+  db_conn *conn = db_acquire(pool, 5000, &err);
+  ASSERT_TRUE(conn != NULL);
   static char names[MANY_STATEMENTS][32], sql[MANY_STATEMENTS][64];
   static db_statement statements[MANY_STATEMENTS];
   for (int i = 0; i < MANY_STATEMENTS; i++) {
