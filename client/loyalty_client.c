@@ -5,6 +5,8 @@
  * never see each other's events.
  */
 #include "loyalty_client.h"
+#include "pem.h"
+#include "status_names.h"
 
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
@@ -25,22 +27,12 @@ void lc_init(void) { grpc_init(); }
 
 void lc_shutdown(void) { grpc_shutdown_blocking(); }
 
+/* A PEM file's contents (the caller frees), or NULL with the reason in errbuf. */
 static char *read_file(const char *path, char *errbuf, size_t errbuf_size)
 {
-  FILE *f = fopen(path, "rb");
-  char *data = NULL;
-  long size;
-  if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-      fseek(f, 0, SEEK_SET) != 0 || (data = malloc((size_t)size + 1)) == NULL ||
-      fread(data, 1, (size_t)size, f) != (size_t)size) {
+  char *data = pem_read_file(path);
+  if (data == NULL)
     snprintf(errbuf, errbuf_size, "cannot read %s", path);
-    free(data);
-    data = NULL;
-  } else {
-    data[size] = '\0';
-  }
-  if (f != NULL)
-    fclose(f);
   return data;
 }
 
@@ -207,16 +199,4 @@ grpc_status_code lc_call(lc_conn *conn, const char *method, const ProtobufCMessa
   return status;
 }
 
-static const char *const status_names[] = {
-  "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-  "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-  "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-  "UNAUTHENTICATED",
-};
-
-const char *lc_status_name(grpc_status_code code)
-{
-  if ((unsigned)code < sizeof status_names / sizeof status_names[0])
-    return status_names[code];
-  return "UNKNOWN";
-}
+const char *lc_status_name(grpc_status_code code) { return status_name(code); }

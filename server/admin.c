@@ -88,17 +88,12 @@ static grpc_status_code admin_create_store(rpc_ctx *ctx, const ProtobufCMessage 
     return handler_invalid(ctx, bad);
   const char *params[] = {req->store_code, req->name, handler_int64(ctx, req->channel),
                           req->region, handler_principal(ctx)};
-  db_error err;
-  if (rpc_db(ctx) == NULL)
-    return ctx->status;
-  PGresult *r = db_exec(ctx->db, &stmt_create_store, params, &err);
-  if (r == NULL && err.kind == DB_SQL && strcmp(err.sqlstate, "23505") == 0)
-    return rpc_fail(ctx, GRPC_STATUS_ALREADY_EXISTS, "store already exists (%s)",
-                    req->store_code);
+  PGresult *r = handler_query_catch(
+      ctx, &stmt_create_store, params, "23505", GRPC_STATUS_ALREADY_EXISTS,
+      arena_printf(ctx->arena, "store already exists (%s)", req->store_code));
   if (r == NULL)
-    return rpc_fail_db(ctx, &err);
+    return ctx->status;
   *response = &store_from_row(ctx, r, 0)->base;
-  PQclear(r);
   return GRPC_STATUS_OK;
 }
 
@@ -115,7 +110,6 @@ static grpc_status_code admin_list_stores(rpc_ctx *ctx, const ProtobufCMessage *
   out->stores = arena_alloc(ctx->arena, (out->n_stores + 1) * sizeof *out->stores);
   for (size_t i = 0; i < out->n_stores; i++)
     out->stores[i] = store_from_row(ctx, r, (int)i);
-  PQclear(r);
   *response = &out->base;
   return GRPC_STATUS_OK;
 }
@@ -155,7 +149,6 @@ static grpc_status_code issue(rpc_ctx *ctx, const db_statement *statement, const
   out->name = handler_get_text(ctx, r, 0, 2);
   out->expires_at = handler_get_text(ctx, r, 0, 3);
   out->secret = arena_strdup(ctx->arena, secret);
-  PQclear(r);
   *response = &out->base;
   return GRPC_STATUS_OK;
 }
@@ -224,7 +217,6 @@ static grpc_status_code admin_list_keys(rpc_ctx *ctx, const ProtobufCMessage *re
     k->revoked_at = handler_get_text(ctx, r, i, 5);
     out->keys[i] = k;
   }
-  PQclear(r);
   *response = &out->base;
   return GRPC_STATUS_OK;
 }
@@ -239,16 +231,13 @@ static grpc_status_code admin_revoke_key(rpc_ctx *ctx, const ProtobufCMessage *r
   PGresult *r = handler_query(ctx, &stmt_revoke_key, params);
   if (r == NULL)
     return ctx->status;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
+  if (PQntuples(r) == 0)
     return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "key not found (%s)", req->key_id);
-  }
   auth_forget_all(); /* the revoked key must not work on the next call */
   Loyalty__V1__RevokeKeyResponse *out = arena_alloc(ctx->arena, sizeof *out);
   loyalty__v1__revoke_key_response__init(out);
   out->key_id = req->key_id;
   out->revoked_at = handler_get_text(ctx, r, 0, 0);
-  PQclear(r);
   *response = &out->base;
   return GRPC_STATUS_OK;
 }
@@ -274,12 +263,9 @@ static grpc_status_code admin_set_phone_access(rpc_ctx *ctx, const ProtobufCMess
   PGresult *r = handler_query(ctx, &stmt_set_phone_access, params);
   if (r == NULL)
     return ctx->status;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
+  if (PQntuples(r) == 0)
     return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "store not found (%s)", req->store_code);
-  }
   *response = &store_from_row(ctx, r, 0)->base;
-  PQclear(r);
   auth_forget_all(); /* the store's keys see the change on their next call */
   return GRPC_STATUS_OK;
 }

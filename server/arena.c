@@ -1,5 +1,6 @@
 /*
- * arena.c - a bump allocator over a list of blocks.
+ * arena.c - a bump allocator over a list of blocks, with a list of cleanups run when it is
+ * destroyed.
  */
 #include "arena.h"
 
@@ -19,8 +20,17 @@ typedef struct arena_block {
   _Alignas(ARENA_ALIGN) unsigned char data[];
 } arena_block;
 
+/* A cleanup registered with arena_defer; its memory is the arena's. */
+typedef struct arena_cleanup {
+  struct arena_cleanup *next;
+  void (*fn)(void *);
+  void *arg;
+} arena_cleanup;
+
 struct arena {
   arena_block *blocks;
+  arena_cleanup *cleanups; /* newest first */
+  arena_cleanup *spare;    /* records of cleanups run early, for reuse */
   ProtobufCAllocator allocator;
 };
 
@@ -41,6 +51,8 @@ arena *arena_create(void)
 {
   arena *a = xmalloc(sizeof *a);
   a->blocks = NULL;
+  a->cleanups = NULL;
+  a->spare = NULL;
   a->allocator.alloc = arena_protobuf_alloc;
   a->allocator.free = arena_protobuf_free;
   a->allocator.allocator_data = a;
@@ -51,6 +63,11 @@ void arena_destroy(arena *a)
 {
   if (a == NULL)
     return;
+  while (a->cleanups != NULL) {
+    arena_cleanup *c = a->cleanups;
+    a->cleanups = c->next; /* unlinked first: what fn does cannot see it again */
+    c->fn(c->arg);
+  }
   arena_block *b = a->blocks;
   while (b != NULL) {
     arena_block *next = b->next;
@@ -110,6 +127,34 @@ char *arena_printf(arena *a, const char *fmt, ...)
   vsnprintf(s, (size_t)n + 1, fmt, ap);
   va_end(ap);
   return s;
+}
+
+void arena_defer(arena *a, void (*fn)(void *), void *arg)
+{
+  arena_cleanup *c = a->spare;
+  if (c != NULL)
+    a->spare = c->next;
+  else
+    c = arena_alloc(a, sizeof *c);
+  c->fn = fn;
+  c->arg = arg;
+  c->next = a->cleanups;
+  a->cleanups = c;
+}
+
+bool arena_run_deferred(arena *a, void (*fn)(void *), void *arg)
+{
+  for (arena_cleanup **link = &a->cleanups; *link != NULL; link = &(*link)->next) {
+    arena_cleanup *c = *link;
+    if (c->fn != fn || c->arg != arg)
+      continue;
+    *link = c->next;
+    c->next = a->spare;
+    a->spare = c;
+    fn(arg);
+    return true;
+  }
+  return false;
 }
 
 ProtobufCAllocator *arena_allocator(arena *a) { return &a->allocator; }

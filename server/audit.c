@@ -135,8 +135,8 @@ static void finish_member(audit *a, const chain *c)
     report(a, c->member_id, c->last_txn, "chain head mismatch: rows after this one were removed");
 }
 
-/* Checks the next page of rows after c's position; returns how many, -1 on a database
- * error. */
+/* Checks the next page of rows after c's position; returns how many, or -1 when a query
+ * failed (the call's status is set). */
 static int check_page(audit *a, chain *c)
 {
   const char *params[] = {handler_int64(a->ctx, c->member_id), handler_int64(a->ctx, c->last_txn)};
@@ -168,13 +168,13 @@ static int check_page(audit *a, chain *c)
     c->last_txn = txn_id;
     a->out->rows_checked++;
   }
-  PQclear(r);
+  handler_release(a->ctx, r); /* one page at a time: the ledger may be large */
   return rows;
 }
 
-/* The admin audit log's single chain: reported as member 0, at the audit_id. Returns 0, or
- * -1 on a database error. */
-static int check_admin_chain(audit *a)
+/* The admin audit log's single chain: reported as member 0, at the audit_id. Returns
+ * GRPC_STATUS_OK, or the failure set in the call. */
+static grpc_status_code check_admin_chain(audit *a)
 {
   unsigned char prev[32];
   size_t prev_len = 0;
@@ -184,7 +184,7 @@ static int check_admin_chain(audit *a)
     const char *params[] = {handler_int64(a->ctx, last)};
     PGresult *r = handler_query(a->ctx, &stmt_admin_page, params);
     if (r == NULL)
-      return -1;
+      return a->ctx->status;
     int rows = PQntuples(r);
     for (int i = 0; i < rows; i++) {
       unsigned char stored_prev[64], stored_hash[64], canonical[4096];
@@ -201,19 +201,18 @@ static int check_admin_chain(audit *a)
       memcpy(prev, stored_hash, prev_len);
       a->out->rows_checked++;
     }
-    PQclear(r);
+    handler_release(a->ctx, r); /* one page at a time */
     if (rows == 0)
       break;
   }
   PGresult *r = handler_query(a->ctx, &stmt_admin_head, NULL);
   if (r == NULL)
-    return -1;
+    return a->ctx->status;
   unsigned char head[64];
   size_t head_len = unhex(PQgetvalue(r, 0, 0), head, sizeof head);
   if (head_len != prev_len || memcmp(head, prev, prev_len) != 0)
     report(a, 0, last, "admin audit chain head mismatch: rows after this one were removed");
-  PQclear(r);
-  return 0;
+  return GRPC_STATUS_OK;
 }
 
 grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
@@ -226,7 +225,6 @@ grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
   PGresult *r = handler_query(ctx, &stmt_begin, NULL);
   if (r == NULL)
     return ctx->status;
-  PQclear(r);
   chain c = {0};
   int rows;
   while ((rows = check_page(&a, &c)) > 0) {
@@ -234,7 +232,7 @@ grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
   if (rows < 0)
     goto fail;
   finish_member(&a, &c);
-  if (check_admin_chain(&a) != 0)
+  if (check_admin_chain(&a) != GRPC_STATUS_OK)
     goto fail;
   r = handler_query(ctx, &stmt_totals, NULL);
   if (r == NULL)
@@ -243,21 +241,18 @@ grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
     a.broken_member = 0; /* a member may have both kinds of problem: report totals too */
     report(&a, handler_get_int64(r, i, 0), 0, PQgetvalue(r, i, 1));
   }
-  PQclear(r);
   r = handler_query(ctx, &stmt_count_members, NULL);
   if (r == NULL)
     goto fail;
   out->members_checked = handler_get_int64(r, 0, 0);
-  PQclear(r);
-  r = handler_query(ctx, &stmt_commit, NULL);
-  if (r == NULL)
+  if (handler_query(ctx, &stmt_commit, NULL) == NULL)
     goto fail;
-  PQclear(r);
   out->ok = out->n_problems == 0;
   *response = &out->base;
   return GRPC_STATUS_OK;
 fail: {
-  /* The pooled connection must not stay inside the transaction. */
+  /* The pooled connection must not stay inside the transaction. Not through handler_query:
+   * a failure here must not replace the call's status, and the result is never read. */
   db_error ignored;
   PQclear(db_exec(ctx->db, &stmt_rollback, NULL, &ignored));
   return ctx->status;

@@ -104,7 +104,6 @@ grpc_status_code audit_list(rpc_ctx *ctx, const ProtobufCMessage *request,
     out->next_page_token =
         arena_printf(ctx->arena, "%s|%s|%lld", last->at, last->source, (long long)last->id);
   }
-  PQclear(r);
   *response = &out->base;
   return GRPC_STATUS_OK;
 }

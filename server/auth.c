@@ -157,12 +157,9 @@ auth_result auth_authenticate(db_pool *pool, const char *header, size_t length, 
   pthread_mutex_lock(&cache_lock);
   uint64_t generation = cache_generation;
   pthread_mutex_unlock(&cache_lock);
-  db_conn *conn = db_acquire(pool, AUTH_POOL_WAIT_MS);
-  if (conn == NULL) {
-    memset(err, 0, sizeof *err);
-    err->kind = DB_BUSY;
+  db_conn *conn = db_acquire(pool, AUTH_POOL_WAIT_MS, err);
+  if (conn == NULL)
     return AUTH_DB_ERROR;
-  }
   const char *params[] = {hash};
   PGresult *r = db_exec(conn, &stmt_find_key, params, err);
   db_release(pool, conn);

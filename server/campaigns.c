@@ -124,17 +124,13 @@ grpc_status_code campaigns_create(rpc_ctx *ctx, const ProtobufCMessage *request,
     enum_array(ctx, (const int *)c->channels, c->n_channels),
     enum_array(ctx, (const int *)c->tiers, c->n_tiers),
   };
-  db_error err;
-  if (rpc_db(ctx) == NULL)
-    return ctx->status;
-  PGresult *r = db_exec(ctx->db, &stmt_create, params, &err);
-  if (r == NULL && err.kind == DB_SQL && strcmp(err.sqlstate, "23514") == 0)
-    return handler_invalid(ctx, "invalid campaign: ends_at after starts_at, multiplier 1000-10000"
-                                " permille or a bonus of 1-1000000 points");
+  PGresult *r = handler_query_catch(ctx, &stmt_create, params, "23514",
+                                    GRPC_STATUS_INVALID_ARGUMENT,
+                                    "invalid campaign: ends_at after starts_at, multiplier"
+                                    " 1000-10000 permille or a bonus of 1-1000000 points");
   if (r == NULL)
-    return rpc_fail_db(ctx, &err);
+    return ctx->status;
   *response = &campaign_from_row(ctx, r, 0)->base;
-  PQclear(r);
   return GRPC_STATUS_OK;
 }
 
@@ -153,7 +149,6 @@ grpc_status_code campaigns_list(rpc_ctx *ctx, const ProtobufCMessage *request,
   out->campaigns = arena_alloc(ctx->arena, (out->n_campaigns + 1) * sizeof *out->campaigns);
   for (size_t i = 0; i < out->n_campaigns; i++)
     out->campaigns[i] = campaign_from_row(ctx, r, (int)i);
-  PQclear(r);
   *response = &out->base;
   return GRPC_STATUS_OK;
 }
@@ -166,11 +161,8 @@ grpc_status_code campaigns_end(rpc_ctx *ctx, const ProtobufCMessage *request,
   PGresult *r = handler_query(ctx, &stmt_end, params);
   if (r == NULL)
     return ctx->status;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
+  if (PQntuples(r) == 0)
     return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "campaign not found");
-  }
   *response = &campaign_from_row(ctx, r, 0)->base;
-  PQclear(r);
   return GRPC_STATUS_OK;
 }

@@ -15,13 +15,12 @@
 #include <string.h>
 #include <time.h>
 
-#define DB_MAX_PREPARED 64
-
 struct db_conn {
   db_pool *pool;
-  PGconn *pg;                                    /* NULL or broken until db_exec reopens it */
-  const db_statement *prepared[DB_MAX_PREPARED]; /* statements prepared on pg */
-  int n_prepared;
+  PGconn *pg;                      /* NULL or broken until db_exec reopens it */
+  const db_statement **prepared;   /* the n_prepared statements prepared on pg (malloc'ed, */
+  int n_prepared;                  /* grows to any number: capacity slots) */
+  int capacity;
 };
 
 struct db_pool {
@@ -100,8 +99,10 @@ void db_pool_destroy(db_pool *pool)
 {
   if (pool == NULL)
     return;
-  for (int i = 0; i < pool->size; i++)
+  for (int i = 0; i < pool->size; i++) {
     PQfinish(pool->conns[i].pg);
+    free(pool->conns[i].prepared);
+  }
   pthread_mutex_destroy(&pool->lock);
   pthread_cond_destroy(&pool->available);
   free(pool->conns);
@@ -110,7 +111,7 @@ void db_pool_destroy(db_pool *pool)
   free(pool);
 }
 
-db_conn *db_acquire(db_pool *pool, int timeout_ms)
+db_conn *db_acquire(db_pool *pool, int timeout_ms, db_error *err)
 {
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
@@ -129,6 +130,12 @@ db_conn *db_acquire(db_pool *pool, int timeout_ms)
   if (pool->n_free > 0)
     conn = pool->free_stack[--pool->n_free];
   pthread_mutex_unlock(&pool->lock);
+  memset(err, 0, sizeof *err);
+  if (conn == NULL) {
+    err->kind = DB_BUSY;
+    snprintf(err->message, sizeof err->message, "no pooled connection free within %d ms",
+             timeout_ms);
+  }
   return conn;
 }
 
@@ -147,6 +154,21 @@ static bool conn_is_prepared(const db_conn *conn, const db_statement *statement)
       return true;
   }
   return false;
+}
+
+/* Records that statement is prepared on conn->pg; the list grows as needed, so every
+ * statement is prepared once per connection however many there are. */
+static void conn_add_prepared(db_conn *conn, const db_statement *statement)
+{
+  if (conn->n_prepared == conn->capacity) {
+    int capacity = conn->capacity ? 2 * conn->capacity : 64;
+    const db_statement **grown = realloc(conn->prepared, (size_t)capacity * sizeof *grown);
+    if (grown == NULL)
+      abort();
+    conn->prepared = grown;
+    conn->capacity = capacity;
+  }
+  conn->prepared[conn->n_prepared++] = statement;
 }
 
 /* Makes conn->pg a working connection if it can; false if PostgreSQL cannot be reached. */
@@ -174,8 +196,7 @@ static PGresult *exec_once(db_conn *conn, const db_statement *statement,
       return NULL;
     }
     PQclear(r);
-    if (conn->n_prepared < DB_MAX_PREPARED)
-      conn->prepared[conn->n_prepared++] = statement;
+    conn_add_prepared(conn, statement);
   }
   PGresult *r = PQexecPrepared(conn->pg, statement->name, statement->n_params, values, NULL, NULL, 0);
   ExecStatusType status = PQresultStatus(r);

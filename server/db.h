@@ -11,8 +11,9 @@
  *   db_exec                    run a prepared statement; NULL and a db_error on failure
  *   db_connect_once            a plain connection for start-up work (database code, keys)
  *
- * Error convention: functions returning int give 0 on success, -1 on failure with the
- * reason in the db_error they were handed.
+ * Error convention: on failure, functions returning a pointer give NULL and functions
+ * returning int give -1, with the reason in the db_error they were handed; they never set a
+ * call's status (rpc_fail_db turns a db_error into one). They log only a lost connection.
  */
 #ifndef LOYALTY_DB_H
 #define LOYALTY_DB_H
@@ -50,8 +51,10 @@ typedef struct db_error {
 db_pool *db_pool_create(const char *conninfo, int size, int statement_timeout_ms);
 void db_pool_destroy(db_pool *pool);
 
-/* Borrows a connection, waiting at most timeout_ms; NULL when none is free in time. */
-db_conn *db_acquire(db_pool *pool, int timeout_ms);
+/* Borrows a connection, waiting at most timeout_ms; NULL when none is free in time, with
+ * err->kind DB_BUSY. */
+db_conn *db_acquire(db_pool *pool, int timeout_ms, db_error *err)
+    __attribute__((warn_unused_result));
 void db_release(db_pool *pool, db_conn *conn);
 
 /*

@@ -6,6 +6,12 @@
  * (under the lock, which orders those writes before the caller reads them). Hence a call
  * becomes a writer only while its own job is still queued: once another writer has taken
  * it, its arena is that writer's to use, and it only waits.
+ *
+ * Results: the writer runs statements on its own connection for other calls, so it uses
+ * db_exec, not handler_query (which would borrow a connection for, and set the status of,
+ * the ctx it is given). Each result is cleared as soon as its values are copied into the
+ * jobs' arenas: none is tied to an arena, which would keep a batch's result alive for as
+ * long as one of its calls, or other calls' results for as long as the writer's.
  */
 #include "earn_batch.h"
 #include "handlers.h"
@@ -94,17 +100,13 @@ static void write_one(db_conn *db, earn_job *job)
 {
   db_error err;
   PGresult *r = db_exec(db, &stmt_earn, job->params, &err);
-  if (r == NULL) {
+  if (r == NULL)
     job->status = rpc_fail_db(job->ctx, &err);
-    return;
-  }
-  if (PQntuples(r) != 1) {
-    PQclear(r);
+  else if (PQntuples(r) != 1)
     job->status = rpc_fail(job->ctx, GRPC_STATUS_INTERNAL, "internal error");
-    return;
-  }
-  result_from_row(job, r, 0);
-  PQclear(r);
+  else
+    result_from_row(job, r, 0);
+  PQclear(r); /* copied into the job's arena: see the top of the file */
 }
 
 /* The batch's parameters: one text[] or bytea[] literal per loyalty_earn parameter. */
@@ -132,13 +134,12 @@ static void write_batch(rpc_ctx *writer, earn_job **batch, int n)
     batch_params(writer, batch, n, params);
     db_error err;
     PGresult *r = db_exec(db, &stmt_earn_batch, params, &err);
-    if (r != NULL && PQntuples(r) == n) {
-      for (int i = 0; i < n; i++)
-        result_from_row(batch[i], r, i);
-      PQclear(r);
+    bool written = r != NULL && PQntuples(r) == n;
+    for (int i = 0; written && i < n; i++)
+      result_from_row(batch[i], r, i);
+    PQclear(r); /* copied into the jobs' arenas: see the top of the file */
+    if (written)
       return;
-    }
-    PQclear(r);
     if (err.kind == DB_UNAVAILABLE) {
       /* Nothing of the batch is known written; each caller may retry its request_id. */
       for (int i = 0; i < n; i++)

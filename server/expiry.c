@@ -48,7 +48,6 @@ grpc_status_code expiry_run(rpc_ctx *ctx, const ProtobufCMessage *request,
     if (r == NULL)
       return ctx->status;
     as_of = handler_get_text(ctx, r, 0, 0);
-    PQclear(r);
   }
   Loyalty__V1__RunExpiryResponse *out = arena_alloc(ctx->arena, sizeof *out);
   loyalty__v1__run_expiry_response__init(out);
@@ -64,7 +63,7 @@ grpc_status_code expiry_run(rpc_ctx *ctx, const ProtobufCMessage *request,
     after = handler_get_int64(r, 0, 0);
     out->lots += handler_get_int64(r, 0, 2);
     out->points_expired += handler_get_int64(r, 0, 3);
-    PQclear(r);
+    handler_release(ctx, r); /* one chunk at a time: a run may take thousands */
     if (done == 0)
       break;
     out->members += done;
@@ -113,7 +112,6 @@ grpc_status_code expiry_list_expiring(rpc_ctx *ctx, const ProtobufCMessage *requ
   }
   if (rows > page_size)
     out->next_page_token = (char *)handler_int64(ctx, out->members[n - 1]->member_id);
-  PQclear(r);
   *response = &out->base;
   return GRPC_STATUS_OK;
 }

@@ -5,6 +5,7 @@
 #include "privacy.h"
 #include "validate.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,15 +68,39 @@ const char *handler_text_array(rpc_ctx *ctx, char *const *strings, size_t n)
   return out;
 }
 
-PGresult *handler_query(rpc_ctx *ctx, const db_statement *statement, const char *const *values)
+/* PQclear as an arena cleanup (calling PQclear through a void (*)(void *) would be
+ * undefined). */
+static void clear_result(void *r) { PQclear(r); }
+
+PGresult *handler_query_catch(rpc_ctx *ctx, const db_statement *statement,
+                              const char *const *values, const char *sqlstate,
+                              grpc_status_code code, const char *message)
 {
   db_error err;
   if (rpc_db(ctx) == NULL)
     return NULL;
   PGresult *r = db_exec(ctx->db, statement, values, &err);
-  if (r == NULL)
-    rpc_fail_db(ctx, &err);
+  if (r == NULL) {
+    if (sqlstate != NULL && err.kind == DB_SQL && strcmp(err.sqlstate, sqlstate) == 0)
+      rpc_fail(ctx, code, "%s", message);
+    else
+      rpc_fail_db(ctx, &err);
+    return NULL;
+  }
+  arena_defer(ctx->arena, clear_result, r);
   return r;
+}
+
+PGresult *handler_query(rpc_ctx *ctx, const db_statement *statement, const char *const *values)
+{
+  return handler_query_catch(ctx, statement, values, NULL, GRPC_STATUS_OK, NULL);
+}
+
+void handler_release(rpc_ctx *ctx, PGresult *r)
+{
+  bool owned = arena_run_deferred(ctx->arena, clear_result, r);
+  assert(owned); /* r came from handler_query on this call */
+  (void)owned;
 }
 
 int64_t handler_get_int64(const PGresult *r, int row, int column)
@@ -129,16 +154,11 @@ grpc_status_code handler_member_by(rpc_ctx *ctx, const db_statement *statement,
   if (r == NULL)
     return ctx->status;
   int rows = PQntuples(r);
-  if (rows == 0) {
-    PQclear(r);
+  if (rows == 0)
     return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
-  }
-  if (!PQgetisnull(r, 0, 11)) {
-    grpc_status_code closed = rpc_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
-                                       "member was merged (into member %s)", PQgetvalue(r, 0, 11));
-    PQclear(r);
-    return closed;
-  }
+  if (!PQgetisnull(r, 0, 11))
+    return rpc_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION, "member was merged (into member %s)",
+                    PQgetvalue(r, 0, 11));
   Loyalty__V1__Member *m = arena_alloc(ctx->arena, sizeof *m);
   loyalty__v1__member__init(m);
   m->member_id = handler_get_int64(r, 0, 0);
@@ -163,7 +183,6 @@ grpc_status_code handler_member_by(rpc_ctx *ctx, const db_statement *statement,
       m->identities[i] = id;
     }
   }
-  PQclear(r);
   *member = m;
   return GRPC_STATUS_OK;
 }

@@ -5,8 +5,27 @@
  *   points_service, admin_service, health_service   bound in points.c/members.c, admin.c, health.c
  *   handler_acting_store   which store a write acts for, per the caller's key
  *   handler_int64, handler_text_array   statement parameters in the call's arena
- *   handler_query          db_exec that turns a failure into the call's status
+ *   handler_query          db_exec that turns a failure into the call's status; the result
+ *                          is the call's, cleared with its arena
+ *   handler_release        clear such a result early (handlers that loop over pages)
  *   handler_member_by      a Member message from one of the member statements
+ *
+ * ERRORS - one convention, from a field's check to the call's status:
+ *   validate_* (validate.c) set nothing: NULL when the value is acceptable, else a static
+ *     lowercase message naming the field (validate_date and validate_text are predicates,
+ *     true when acceptable, and the caller words the message). So do a handler file's own
+ *     pure helpers (parse_page_token, valid_expiry...): false or -1, and the handler words it.
+ *   db_* (db.c) set nothing either: NULL (or -1) on failure, with the reason in the
+ *     db_error they were handed.
+ *   Handlers, the handler_* helpers and rpc_db set the call's status where the failure is
+ *     found, once, through rpc_fail, handler_invalid (a validate_* message) or rpc_fail_db
+ *     (a db_error), and return it: a grpc_status_code (GRPC_STATUS_OK, or the failure set
+ *     in ctx), or NULL for a pointer (handler_query, rpc_db), -1 for a count. A caller
+ *     handed a failure returns ctx->status as it is, never sets it again.
+ *   Logging: the dispatcher logs one line per call with its status and message; what the
+ *     client is not told is logged where it is known: by rpc_fail_db (an unexpected
+ *     database error at error level, a lost database at warn), db.c (a lost connection)
+ *     and earn_batch.c (a batch written one by one instead). Handlers log nothing else.
  */
 #ifndef LOYALTY_HANDLERS_H
 #define LOYALTY_HANDLERS_H
@@ -95,8 +114,25 @@ const char *handler_int64(rpc_ctx *ctx, int64_t v);
 /* A PostgreSQL text[] literal of strings[0..n-1], in the arena. */
 const char *handler_text_array(rpc_ctx *ctx, char *const *strings, size_t n);
 
-/* db_exec on the call's connection; on failure sets the call's status and returns NULL. */
+/*
+ * db_exec on the call's connection; on failure sets the call's status and returns NULL.
+ * The result belongs to the call: it is PQclear()ed with the call's arena when the call
+ * ends, so a handler never clears it, on any path. It stays valid until then, unless the
+ * handler releases it early (handler_release).
+ */
 PGresult *handler_query(rpc_ctx *ctx, const db_statement *statement, const char *const *values);
+
+/* handler_query, except that a failure with SQLSTATE sqlstate sets the call's status to code
+ * with message (which must outlive the call: static or in the arena) instead of the usual
+ * mapping (rpc_fail_db). */
+PGresult *handler_query_catch(rpc_ctx *ctx, const db_statement *statement,
+                              const char *const *values, const char *sqlstate,
+                              grpc_status_code code, const char *message);
+
+/* PQclear()s r, a result of handler_query on ctx, now instead of when the call ends. Only for
+ * a handler that runs queries in a loop (pages, chunks), so their results do not pile up
+ * for the length of the call; r must not be used afterwards. */
+void handler_release(rpc_ctx *ctx, PGresult *r);
 
 int64_t handler_get_int64(const PGresult *r, int row, int column);
 bool handler_get_bool(const PGresult *r, int row, int column);

@@ -65,7 +65,6 @@ grpc_status_code members_enroll(rpc_ctx *ctx, const ProtobufCMessage *request,
   if (r == NULL)
     return ctx->status;
   const char *member_id[] = {handler_get_text(ctx, r, 0, 0)};
-  PQclear(r);
   return handler_member_by(ctx, &stmt_member_by_id, member_id,
                            (Loyalty__V1__Member **)response);
 }
@@ -122,7 +121,6 @@ grpc_status_code members_link_identity(rpc_ctx *ctx, const ProtobufCMessage *req
   PGresult *r = handler_query(ctx, &stmt_link_identity, params);
   if (r == NULL)
     return ctx->status;
-  PQclear(r);
   const char *by_id[] = {member_id};
   return handler_member_by(ctx, &stmt_member_by_id, by_id, (Loyalty__V1__Member **)response);
 }
@@ -150,7 +148,6 @@ grpc_status_code members_set_birthday(rpc_ctx *ctx, const ProtobufCMessage *requ
   PGresult *r = handler_query(ctx, &stmt_set_birthday, params);
   if (r == NULL)
     return ctx->status;
-  PQclear(r);
   const char *by_id[] = {member_id};
   return handler_member_by(ctx, &stmt_member_by_id, by_id, (Loyalty__V1__Member **)response);
 }

@@ -78,7 +78,6 @@ static grpc_status_code move_points(rpc_ctx *ctx, const db_statement *statement,
   if (r == NULL)
     return ctx->status;
   Loyalty__V1__PointsResult *result = handler_points_result(ctx, r, 0);
-  PQclear(r);
   *response = &result->base;
   return GRPC_STATUS_OK;
 }
@@ -212,16 +211,11 @@ grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *reques
   if (r == NULL)
     return ctx->status;
   int rows = PQntuples(r);
-  if (rows == 0) {
-    PQclear(r);
+  if (rows == 0)
     return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
-  }
-  if (!PQgetisnull(r, 0, 7)) {
-    grpc_status_code closed = rpc_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION,
-                                       "member was merged (into member %s)", PQgetvalue(r, 0, 7));
-    PQclear(r);
-    return closed;
-  }
+  if (!PQgetisnull(r, 0, 7))
+    return rpc_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION, "member was merged (into member %s)",
+                    PQgetvalue(r, 0, 7));
   Loyalty__V1__Balance *b = arena_alloc(ctx->arena, sizeof *b);
   loyalty__v1__balance__init(b);
   b->member_id = req->member_id;
@@ -241,7 +235,6 @@ grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *reques
       b->expiring[i] = e;
     }
   }
-  PQclear(r);
   *response = &b->base;
   return GRPC_STATUS_OK;
 }
@@ -283,16 +276,12 @@ static grpc_status_code points_list_transactions(rpc_ctx *ctx, const ProtobufCMe
     return ctx->status;
   int rows = PQntuples(r);
   if (rows == 0 && before == INT64_MAX) {
-    PQclear(r);
     const char *exists_params[] = {member_id};
-    r = handler_query(ctx, &stmt_member_exists, exists_params);
-    if (r == NULL)
+    PGresult *exists = handler_query(ctx, &stmt_member_exists, exists_params);
+    if (exists == NULL)
       return ctx->status;
-    bool exists = PQntuples(r) > 0;
-    PQclear(r);
-    if (!exists)
+    if (PQntuples(exists) == 0)
       return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
-    r = NULL;
   }
   Loyalty__V1__ListTransactionsResponse *out = arena_alloc(ctx->arena, sizeof *out);
   loyalty__v1__list_transactions_response__init(out);
@@ -315,7 +304,6 @@ static grpc_status_code points_list_transactions(rpc_ctx *ctx, const ProtobufCMe
   }
   if (rows > page_size)
     out->next_page_token = (char *)handler_int64(ctx, out->transactions[n - 1]->transaction_id);
-  PQclear(r);
   *response = &out->base;
   return GRPC_STATUS_OK;
 }

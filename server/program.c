@@ -46,7 +46,6 @@ static grpc_status_code program_from_row(rpc_ctx *ctx, PGresult *r, ProtobufCMes
   p->expiry_policy = handler_get_text(ctx, r, 0, 11);
   p->expiry_months = (int32_t)handler_get_int64(r, 0, 12);
   p->tier_policy = handler_get_text(ctx, r, 0, 13);
-  PQclear(r);
   *response = &p->base;
   return GRPC_STATUS_OK;
 }
@@ -115,7 +114,6 @@ grpc_status_code program_adjust_points(rpc_ctx *ctx, const ProtobufCMessage *req
   if (r == NULL)
     return ctx->status;
   *response = &handler_points_result(ctx, r, 0)->base;
-  PQclear(r);
   return GRPC_STATUS_OK;
 }
 
@@ -139,7 +137,6 @@ grpc_status_code program_list_tier_changes(rpc_ctx *ctx, const ProtobufCMessage 
   if (r == NULL)
     return ctx->status;
   int known = PQntuples(r);
-  PQclear(r);
   if (!known)
     return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
   r = handler_query(ctx, &stmt_tier_changes, params);
@@ -158,7 +155,6 @@ grpc_status_code program_list_tier_changes(rpc_ctx *ctx, const ProtobufCMessage 
     c->reason = handler_get_text(ctx, r, i, 3);
     out->changes[i] = c;
   }
-  PQclear(r);
   *response = &out->base;
   return GRPC_STATUS_OK;
 }
@@ -186,7 +182,6 @@ grpc_status_code program_merge_members(rpc_ctx *ctx, const ProtobufCMessage *req
   if (r == NULL)
     return ctx->status;
   *response = &handler_points_result(ctx, r, 0)->base;
-  PQclear(r);
   return GRPC_STATUS_OK;
 }
 
@@ -215,7 +210,6 @@ grpc_status_code program_evaluate_tiers(rpc_ctx *ctx, const ProtobufCMessage *re
   out->as_of = handler_get_text(ctx, r, 0, 0);
   out->members_moved = handler_get_int64(r, 0, 1);
   out->already_done = handler_get_bool(r, 0, 2);
-  PQclear(r);
   *response = &out->base;
   return GRPC_STATUS_OK;
 }
@@ -237,7 +231,6 @@ grpc_status_code program_set_tier(rpc_ctx *ctx, const ProtobufCMessage *request,
   PGresult *r = handler_query(ctx, &stmt_set_tier, params);
   if (r == NULL)
     return ctx->status;
-  PQclear(r);
   Loyalty__V1__GetBalanceRequest balance = LOYALTY__V1__GET_BALANCE_REQUEST__INIT;
   balance.member_id = req->member_id;
   return points_get_balance(ctx, &balance.base, response);

@@ -15,6 +15,8 @@
  */
 #include "rpc.h"
 #include "log.h"
+#include "pem.h"
+#include "status_names.h"
 
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
@@ -82,20 +84,6 @@ typedef struct server_call {
 
 static char shutdown_tag; /* its address tags the server's shutdown notification */
 
-static const char *const status_names[] = {
-  "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-  "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-  "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-  "UNAUTHENTICATED",
-};
-
-const char *rpc_status_name(grpc_status_code code)
-{
-  if ((unsigned)code < sizeof status_names / sizeof status_names[0])
-    return status_names[code];
-  return "UNKNOWN";
-}
-
 grpc_status_code rpc_fail(rpc_ctx *ctx, grpc_status_code code, const char *fmt, ...)
 {
   va_list ap;
@@ -111,18 +99,27 @@ grpc_status_code rpc_fail(rpc_ctx *ctx, grpc_status_code code, const char *fmt, 
   return code;
 }
 
-/* Our stored functions raise LYnnn; the digits are the HTTP-like meaning. */
+/* How a SQLSTATE becomes the call's status. Our stored functions raise LYnnn (the digits are
+ * the HTTP-like meaning) with a message meant for the client, which is kept, with its detail.
+ * PostgreSQL's own codes get the message of their row: its text is not for the client. */
 static const struct {
   const char *sqlstate;
   grpc_status_code code;
+  const char *message; /* NULL: PostgreSQL's message and detail (ours, LYnnn) */
 } sqlstate_map[] = {
-  {"LY400", GRPC_STATUS_INVALID_ARGUMENT},   {"LY401", GRPC_STATUS_UNAUTHENTICATED},
-  {"LY403", GRPC_STATUS_PERMISSION_DENIED},  {"LY404", GRPC_STATUS_NOT_FOUND},
-  {"LY409", GRPC_STATUS_ALREADY_EXISTS},     {"LY412", GRPC_STATUS_FAILED_PRECONDITION},
-  {"23505", GRPC_STATUS_ALREADY_EXISTS},     {"40001", GRPC_STATUS_ABORTED},
-  {"40P01", GRPC_STATUS_ABORTED},            {"57014", GRPC_STATUS_DEADLINE_EXCEEDED},
-  {"57P01", GRPC_STATUS_UNAVAILABLE},        {"57P02", GRPC_STATUS_UNAVAILABLE},
-  {"57P03", GRPC_STATUS_UNAVAILABLE},
+  {"LY400", GRPC_STATUS_INVALID_ARGUMENT, NULL},
+  {"LY401", GRPC_STATUS_UNAUTHENTICATED, NULL},
+  {"LY403", GRPC_STATUS_PERMISSION_DENIED, NULL},
+  {"LY404", GRPC_STATUS_NOT_FOUND, NULL},
+  {"LY409", GRPC_STATUS_ALREADY_EXISTS, NULL},
+  {"LY412", GRPC_STATUS_FAILED_PRECONDITION, NULL},
+  {"23505", GRPC_STATUS_ALREADY_EXISTS, "already exists"},
+  {"40001", GRPC_STATUS_ABORTED, "conflict with a concurrent request, retry"},
+  {"40P01", GRPC_STATUS_ABORTED, "conflict with a concurrent request, retry"},
+  {"57014", GRPC_STATUS_DEADLINE_EXCEEDED, "statement timed out (longer than --call-timeout-ms)"},
+  {"57P01", GRPC_STATUS_UNAVAILABLE, "database unavailable"},
+  {"57P02", GRPC_STATUS_UNAVAILABLE, "database unavailable"},
+  {"57P03", GRPC_STATUS_UNAVAILABLE, "database unavailable"},
 };
 
 grpc_status_code rpc_fail_db(rpc_ctx *ctx, const db_error *err)
@@ -139,12 +136,8 @@ grpc_status_code rpc_fail_db(rpc_ctx *ctx, const db_error *err)
     for (size_t i = 0; i < sizeof sqlstate_map / sizeof sqlstate_map[0]; i++) {
       if (strcmp(err->sqlstate, sqlstate_map[i].sqlstate) != 0)
         continue;
-      if (err->sqlstate[0] != 'L') /* not ours: the text is PostgreSQL's, keep it generic */
-        return rpc_fail(ctx, sqlstate_map[i].code, "%s",
-                        sqlstate_map[i].code == GRPC_STATUS_UNAVAILABLE ? "database unavailable"
-                        : sqlstate_map[i].code == GRPC_STATUS_ABORTED
-                            ? "conflict with a concurrent request, retry"
-                            : "already exists");
+      if (sqlstate_map[i].message != NULL)
+        return rpc_fail(ctx, sqlstate_map[i].code, "%s", sqlstate_map[i].message);
       if (err->detail[0] != '\0')
         return rpc_fail(ctx, sqlstate_map[i].code, "%s (%s)", err->message, err->detail);
       return rpc_fail(ctx, sqlstate_map[i].code, "%s", err->message);
@@ -232,11 +225,10 @@ static void log_auth_failure(server_call *c, const char *why)
 db_conn *rpc_db(rpc_ctx *ctx)
 {
   if (ctx->db == NULL) {
-    ctx->db = db_acquire(ctx->pool, RPC_POOL_WAIT_MS);
-    if (ctx->db == NULL) {
-      db_error busy = {.kind = DB_BUSY};
-      rpc_fail_db(ctx, &busy);
-    }
+    db_error err;
+    ctx->db = db_acquire(ctx->pool, RPC_POOL_WAIT_MS, &err);
+    if (ctx->db == NULL)
+      rpc_fail_db(ctx, &err);
   }
   return ctx->db;
 }
@@ -375,7 +367,7 @@ static void call_handle(server *srv, server_call *c)
   ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
   int64_t us = elapsed_us(&started);
   log_info("%s principal=%s status=%s ms=%lld.%03lld%s%s", c->method->path,
-           ctx.who.key_id[0] ? ctx.who.key_id : "-", rpc_status_name(ctx.status),
+           ctx.who.key_id[0] ? ctx.who.key_id : "-", status_name(ctx.status),
            (long long)(us / 1000), (long long)(us % 1000), ctx.message ? " message=" : "",
            ctx.message ? ctx.message : "");
   /* From here on another worker may complete and free c. */
@@ -407,22 +399,10 @@ static bool is_loopback(const char *listen)
          strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
 }
 
+/* A PEM file's contents (the caller frees), or NULL, logged. */
 static char *read_pem(const char *path)
 {
-  FILE *f = fopen(path, "rb");
-  char *data = NULL;
-  long size;
-  if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 &&
-      fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)size + 1)) != NULL) {
-    if (fread(data, 1, (size_t)size, f) == (size_t)size) {
-      data[size] = '\0';
-    } else {
-      free(data);
-      data = NULL;
-    }
-  }
-  if (f != NULL)
-    fclose(f);
+  char *data = pem_read_file(path);
   if (data == NULL)
     log_error("cannot read %s", path);
   return data;

@@ -89,7 +89,4 @@ grpc_status_code rpc_fail_db(rpc_ctx *ctx, const db_error *err);
 /* SHA-256 of the request as protobuf-c packs it, as bytea text input (arena). */
 const char *rpc_request_hash(rpc_ctx *ctx, const ProtobufCMessage *request);
 
-/* "OK", "NOT_FOUND", ... */
-const char *rpc_status_name(grpc_status_code code);
-
 #endif

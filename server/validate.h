@@ -1,8 +1,11 @@
 /*
  * validate.h - checks of request fields. Pure functions: no I/O, no allocation.
  *
- * Each returns NULL when the value is acceptable, or a short lowercase message saying what
- * is wrong (a static string), which becomes the INVALID_ARGUMENT status message.
+ * Each validate_<field> returns NULL when the value is acceptable, or a short lowercase
+ * message saying what is wrong (a static string), which becomes the INVALID_ARGUMENT status
+ * message (handler_invalid). The two generic checks, validate_date and validate_text, are
+ * predicates (true: acceptable): the field they check, hence the message, is the caller's.
+ * None sets a status or logs (see the error convention in handlers.h).
  *
  * INTERFACE ROUTINES
  *   validate_request_id, validate_order_id, validate_phone, validate_name, validate_birthday,

@@ -3,70 +3,17 @@
  * and plaintext refused beyond loopback. Starts loyaltyd instances of its own (LOYALTYD, on
  * the harness's database) with the certificates of tests/harness/make-certs.sh (CERTS).
  */
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "grpc/health/v1/health.pb-c.h"
 #include "testlib.h"
-
-extern char **environ;
-
-typedef struct server {
-  pid_t pid;
-  char address[64];
-} server;
-
-static int free_port(void)
-{
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t n = sizeof a;
-  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-      getsockname(fd, (struct sockaddr *)&a, &n) != 0)
-    tl_fail(__FILE__, __LINE__, "no free port");
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 static const char *cert(const char *name)
 {
   char *path = tl_keep(malloc(512));
   snprintf(path, 512, "%s/%s", getenv("CERTS"), name);
   return path;
-}
-
-/* Starts loyaltyd with the extra arguments (NULL-terminated), listening on host. */
-static server start(const char *host, const char *const *extra)
-{
-  server s;
-  const char *argv[24] = {getenv("LOYALTYD"), "--db", tl.db, "--listen", NULL,
-                          "--log-level", "warn"};
-  int argc = 7;
-  int port = free_port();
-  snprintf(s.address, sizeof s.address, "127.0.0.1:%d", port);
-  char *listen = tl_keep(malloc(64));
-  snprintf(listen, 64, "%s:%d", host, port);
-  argv[4] = listen;
-  for (; *extra != NULL; extra++)
-    argv[argc++] = *extra;
-  argv[argc] = NULL;
-  if (posix_spawn(&s.pid, argv[0], NULL, NULL, (char *const *)argv, environ) != 0)
-    tl_fail(__FILE__, __LINE__, "cannot start %s", argv[0]);
-  return s;
-}
-
-/* SIGTERM, then the exit status (0 expected). */
-static int stop(server s)
-{
-  int status = 0;
-  kill(s.pid, SIGTERM);
-  waitpid(s.pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /* ListStores with key (the HQ key when NULL) over the given TLS settings. */
@@ -119,20 +66,20 @@ static void tls_handshakes(void)
 {
   const char *const args[] = {"--tls-cert", cert("server.pem"), "--tls-key", cert("server.key"),
                               NULL};
-  server s = start("127.0.0.1", args);
+  tl_server s = tl_start_server("127.0.0.1", args);
   wait_until_serving(s.address, cert("ca.pem"), NULL, NULL);
   /* A plaintext client, and a client that trusts another CA, do not get through. */
   ASSERT_EQ_STR(lc_status_name(health(s.address, NULL, NULL, NULL)), "UNAVAILABLE");
   ASSERT_EQ_STR(lc_status_name(health(s.address, cert("other-ca.pem"), NULL, NULL)),
                 "UNAVAILABLE");
-  ASSERT_EQ_INT(stop(s), 0);
+  ASSERT_EQ_INT(tl_stop_server(s), 0);
 }
 
 static void mutual_tls_handshakes(void)
 {
   const char *const args[] = {"--tls-cert", cert("server.pem"), "--tls-key", cert("server.key"),
                               "--tls-client-ca", cert("ca.pem"), NULL};
-  server s = start("127.0.0.1", args);
+  tl_server s = tl_start_server("127.0.0.1", args);
   wait_until_serving(s.address, cert("ca.pem"), cert("hq.pem"), cert("hq.key"));
   /* The certificate must name the key's owner: SH001's key with SH001's certificate gets in;
    * another store's key, or the HQ key, with SH001's certificate does not. */
@@ -165,21 +112,21 @@ static void mutual_tls_handshakes(void)
                                       cert("rogue.key"))),
                 "UNAVAILABLE");
   ASSERT_EQ_STR(lc_status_name(health(s.address, NULL, NULL, NULL)), "UNAVAILABLE");
-  ASSERT_EQ_INT(stop(s), 0);
+  ASSERT_EQ_INT(tl_stop_server(s), 0);
 }
 
 static void plaintext_beyond_loopback_needs_insecure(void)
 {
   const char *const none[] = {NULL};
-  server refused = start("0.0.0.0", none);
+  tl_server refused = tl_start_server("0.0.0.0", none);
   int status = 0;
   waitpid(refused.pid, &status, 0); /* it must exit by itself, at once */
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
 
   const char *const insecure[] = {"--insecure", NULL};
-  server s = start("0.0.0.0", insecure);
+  tl_server s = tl_start_server("0.0.0.0", insecure);
   wait_until_serving(s.address, NULL, NULL, NULL);
-  ASSERT_EQ_INT(stop(s), 0);
+  ASSERT_EQ_INT(tl_stop_server(s), 0);
 }
 
 int main(int argc, char **argv)

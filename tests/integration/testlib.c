@@ -4,10 +4,17 @@
 #include "testlib.h"
 
 #include <libpq-fe.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 tl_env tl;
 lc_conn *tl_hq;
@@ -73,6 +80,20 @@ static void print_log_tail(int lines)
     fputs(ring[i % KEEP], stderr);
 }
 
+/* The servers tl_start_server started and tl_stop_server has not stopped: a failed test
+ * stops them as it exits, so none outlives it. */
+static pthread_mutex_t started_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t started[16];
+static int n_started;
+
+static void stop_started_servers(void)
+{
+  for (int i = 0; i < n_started; i++) {
+    if (started[i] > 0)
+      kill(started[i], SIGTERM);
+  }
+}
+
 void tl_fail(const char *file, int line, const char *fmt, ...)
 {
   static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
@@ -85,6 +106,7 @@ void tl_fail(const char *file, int line, const char *fmt, ...)
   va_end(ap);
   print_log_tail(15);
   fflush(stderr);
+  stop_started_servers();
   _exit(1);
 }
 
@@ -487,4 +509,55 @@ const char *tl_birthday_other_month(void)
   char *s = tl_keep(malloc(16));
   snprintf(s, 16, "1990-%02d-15", shanghai_month() % 12 + 1);
   return s;
+}
+
+static int free_port(void)
+{
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t n = sizeof a;
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+      getsockname(fd, (struct sockaddr *)&a, &n) != 0)
+    tl_fail(__FILE__, __LINE__, "no free port");
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+tl_server tl_start_server(const char *host, const char *const *extra)
+{
+  tl_server s;
+  const char *argv[24] = {getenv("LOYALTYD"), "--db", tl.db, "--listen", NULL,
+                          "--log-level", "warn"};
+  int argc = 7;
+  if (argv[0] == NULL)
+    tl_fail(__FILE__, __LINE__, "LOYALTYD must name the loyaltyd to start (run via ctest)");
+  int port = free_port();
+  snprintf(s.address, sizeof s.address, "127.0.0.1:%d", port);
+  char *listen = tl_keep(malloc(64));
+  snprintf(listen, 64, "%s:%d", host, port);
+  argv[4] = listen;
+  for (; *extra != NULL && argc < 23; extra++)
+    argv[argc++] = *extra;
+  argv[argc] = NULL;
+  if (posix_spawn(&s.pid, argv[0], NULL, NULL, (char *const *)argv, environ) != 0)
+    tl_fail(__FILE__, __LINE__, "cannot start %s", argv[0]);
+  pthread_mutex_lock(&started_lock);
+  if (n_started < (int)(sizeof started / sizeof started[0]))
+    started[n_started++] = s.pid;
+  pthread_mutex_unlock(&started_lock);
+  return s;
+}
+
+int tl_stop_server(tl_server s)
+{
+  int status = 0;
+  pthread_mutex_lock(&started_lock);
+  for (int i = 0; i < n_started; i++) {
+    if (started[i] == s.pid)
+      started[i] = 0;
+  }
+  pthread_mutex_unlock(&started_lock);
+  kill(s.pid, SIGTERM);
+  waitpid(s.pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

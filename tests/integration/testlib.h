@@ -20,6 +20,7 @@
  *   tl_unique                      a unique token for ids, phones, codes
  *   tl_sql, tl_sql_value, tl_sql_int   direct SQL (arranging state, reading it back)
  *   tl_check_invariants            balance = ledger sum, lots = max(balance, 0), for all
+ *   tl_start_server, tl_stop_server   a loyaltyd of the test's own (LOYALTYD)
  */
 #ifndef LOYALTY_TESTLIB_H
 #define LOYALTY_TESTLIB_H
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "loyalty/v1/admin.pb-c.h"
 #include "loyalty/v1/points.pb-c.h"
@@ -189,6 +191,19 @@ char *tl_sql_error_as(const char *conninfo, const char *sql);
 #define tl_sql_error(sql) tl_sql_error_as(tl.db, (sql))
 
 void tl_check_invariants(void);
+
+/* A loyaltyd of a test's own, on the harness's database. */
+typedef struct tl_server {
+  pid_t pid;
+  char address[64]; /* "127.0.0.1:PORT", to connect to */
+} tl_server;
+
+/* Starts the loyaltyd named by the LOYALTYD environment variable with --db (the schema
+ * owner's conninfo), --listen HOST:PORT on a free port, --log-level warn and then the
+ * NULL-terminated extra arguments. Returns at once: it may not be serving yet. */
+tl_server tl_start_server(const char *host, const char *const *extra);
+/* SIGTERM, then its exit status (0 expected; 128 + the signal if one ended it). */
+int tl_stop_server(tl_server s);
 
 /* A birthday (YYYY-MM-DD, year 1990) in this month or another, in Asia/Shanghai. */
 const char *tl_birthday_this_month(void);
