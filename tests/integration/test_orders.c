@@ -156,6 +156,30 @@ static void refund_naming_another_store_finds_nothing_there(void)
   ASSERT_EQ_INT(TL_POINTS(refund_order(b.conn, m, order, a.code, 10000))->points, -100);
 }
 
+/* Twenty members' earns of one receipt at one store, all at once: group commit puts them in
+ * one batch, where the check before writing sees no earlier earn of the order; the unique
+ * index must still let exactly one through. */
+static void concurrent_earns_of_one_order_at_one_store_earn_once(void)
+{
+  enum { N = 20 };
+  tl_store a = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_POS);
+  const char *order = tl_unique("R-0001-");
+  Loyalty__V1__EarnRequest req[N];
+  tl_parallel_call calls[N];
+  for (int i = 0; i < N; i++) {
+    req[i] = tl_earn_request(tl_enroll(a.conn, tl_birthday_other_month()), 10000);
+    req[i].order_id = (char *)order;
+    calls[i] = (tl_parallel_call){.conn = a.conn, .method = POINTS("Earn"), .request = &req[i].base};
+  }
+  tl_call_concurrently(calls, N);
+  ASSERT_EQ_INT(tl_count_status(calls, N, GRPC_STATUS_OK), 1);
+  ASSERT_EQ_INT(tl_count_status(calls, N, GRPC_STATUS_ALREADY_EXISTS), N - 1);
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM ledger WHERE kind = 'earn' AND order_id = '%s'",
+           order);
+  ASSERT_EQ_STR(tl_sql_value(sql), "1");
+}
+
 int main(int argc, char **argv)
 {
   static const tl_test tests[] = {
@@ -169,6 +193,8 @@ int main(int argc, char **argv)
      refund_by_order_id_finds_the_member_s_only_purchase},
     {"refund_naming_another_store_finds_nothing_there",
      refund_naming_another_store_finds_nothing_there},
+    {"concurrent_earns_of_one_order_at_one_store_earn_once",
+     concurrent_earns_of_one_order_at_one_store_earn_once},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
