@@ -5,7 +5,7 @@
 -- loyalty_ledger_canonical does for the ledger); Admin.VerifyAudit recomputes the chain
 -- from it.
 CREATE OR REPLACE FUNCTION loyalty_audit_canonical(a admin_audit) RETURNS bytea
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT convert_to(concat_ws(';',
     loyalty_field(a.audit_id::text), loyalty_field(a.principal), loyalty_field(a.action),
     loyalty_field(a.subject), loyalty_field(a.store_code), loyalty_field(a.detail),

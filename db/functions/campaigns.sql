@@ -8,9 +8,11 @@
 -- The campaigns running at p_at for an earn at store p_store_id by a member of tier p_tier
 -- (before the purchase; none counts as ordinary): the highest multiplier (1000 when none),
 -- the sum of the bonuses, and their names for the receipt.
+-- One row. (An SQL function returning a table: the planner inlines it into loyalty_earn_write's
+-- one statement, planned once for all its rows.)
 CREATE OR REPLACE FUNCTION loyalty_campaign_effect(p_store_id int, p_tier smallint,
-                                                   p_at timestamptz, OUT permille int,
-                                                   OUT bonus bigint, OUT names text)
+                                                   p_at timestamptz)
+RETURNS TABLE (permille int, bonus bigint, names text)
 LANGUAGE sql STABLE AS $$
   SELECT coalesce(max(c.multiplier_permille), 1000), coalesce(sum(c.bonus_points), 0)::bigint,
          coalesce(string_agg(c.name, ', ' ORDER BY c.campaign_id), '')

@@ -1,6 +1,6 @@
 -- earn.sql - Earn: points for a paid purchase, a new lot, the spend toward tiers.
 --
--- One formula (loyalty_earn_points) and one write (loyalty_earn_apply) serve both ways in:
+-- One formula (loyalty_earn_points) and one write (loyalty_earn_write) serve both ways in:
 -- loyalty_earn, one earn in its own transaction, which knows every case; and
 -- loyalty_earn_batch, loyaltyd's group commit (server/earn_batch.c), many members' earns in
 -- one transaction, which takes only the plain case.
@@ -10,68 +10,111 @@
 -- receipt. Whole yuan x points per yuan x tier multiplier x birthday multiplier (in the
 -- member's birthday month, in the program's time zone) x the campaigns' multiplier, rounded
 -- down once, plus the campaigns' bonus; nothing under the minimum paid amount. numeric: exact,
--- and no overflow at the largest amounts and multipliers.
+-- and no overflow at the largest amounts and multipliers. One row. (An SQL function returning
+-- a table: the planner inlines it into loyalty_earn_write's one statement, planned once for
+-- all its rows.)
 CREATE OR REPLACE FUNCTION loyalty_earn_points(p program, p_amount_cents bigint,
                                                p_tier smallint, p_birthday date,
-                                               p_store_id int, p_at timestamptz,
-                                               OUT points bigint, OUT explanation text)
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-  c record := loyalty_campaign_effect(p_store_id, p_tier, p_at);
-  v_tier_permille int := loyalty_tier_permille(p_tier, p);
-  v_birthday_month boolean := coalesce(extract(month FROM p_birthday)
-                                       = extract(month FROM loyalty_local_date(p, p_at)), false);
-BEGIN
-  IF p_amount_cents < p.min_paid_cents THEN
-    points := 0;
-    explanation := '0 points: under the minimum paid amount';
-    RETURN;
-  END IF;
-  points := div((p_amount_cents / 100)::numeric * p.points_per_yuan * v_tier_permille
-                * CASE WHEN v_birthday_month THEN p.birthday_multiplier ELSE 1 END
-                * c.permille, 1000000)::bigint + c.bonus;
-  explanation := concat_ws(' ',
-    format('%s points: %s yuan x %s per yuan', points, p_amount_cents / 100, p.points_per_yuan),
-    CASE WHEN v_tier_permille <> 1000
-         THEN format('x %s tier', trim_scale(v_tier_permille / 1000.0)) END,
-    CASE WHEN v_birthday_month THEN format('x %s birthday month', p.birthday_multiplier) END,
-    CASE WHEN c.permille <> 1000 THEN format('x %s campaign', trim_scale(c.permille / 1000.0)) END,
-    CASE WHEN c.bonus > 0 THEN format('+ %s bonus', c.bonus) END,
-    CASE WHEN c.names <> '' THEN format('(%s)', c.names) END);
-END $$;
-
--- Whether an order of this store has earned already (orders are unique per store).
-CREATE OR REPLACE FUNCTION loyalty_order_earned(p_store_id int, p_order_id text)
-RETURNS boolean
+                                               p_store_id int, p_at timestamptz)
+RETURNS TABLE (points bigint, explanation text)
 LANGUAGE sql STABLE AS $$
-  SELECT EXISTS (SELECT 1 FROM ledger
-                 WHERE store_id = p_store_id AND order_id = p_order_id AND kind = 'earn')
+  SELECT f.points,
+         CASE WHEN p_amount_cents < p.min_paid_cents
+              THEN '0 points: under the minimum paid amount'
+              ELSE concat_ws(' ',
+                format('%s points: %s yuan x %s per yuan', f.points, p_amount_cents / 100,
+                       p.points_per_yuan),
+                CASE WHEN k.tier_permille <> 1000
+                     THEN format('x %s tier', trim_scale(k.tier_permille / 1000.0)) END,
+                CASE WHEN k.birthday_month
+                     THEN format('x %s birthday month', p.birthday_multiplier) END,
+                CASE WHEN c.permille <> 1000
+                     THEN format('x %s campaign', trim_scale(c.permille / 1000.0)) END,
+                CASE WHEN c.bonus > 0 THEN format('+ %s bonus', c.bonus) END,
+                CASE WHEN c.names <> '' THEN format('(%s)', c.names) END)
+         END
+  FROM loyalty_campaign_effect(p_store_id, p_tier, p_at) c,
+       LATERAL (SELECT loyalty_tier_permille(p_tier, p) AS tier_permille,
+                       coalesce(extract(month FROM p_birthday)
+                                = extract(month FROM loyalty_local_date(p, p_at)), false)
+                         AS birthday_month) k,
+       LATERAL (SELECT CASE WHEN p_amount_cents < p.min_paid_cents THEN 0
+                       ELSE div((p_amount_cents / 100)::numeric * p.points_per_yuan
+                                * k.tier_permille
+                                * CASE WHEN k.birthday_month THEN p.birthday_multiplier ELSE 1 END
+                                * c.permille, 1000000)::bigint + c.bonus END AS points) f
 $$;
 
--- Makes one earn of p_member (locked, as it was before), whose request is new and whose
--- order has not earned: the ledger row (its reason is the explanation), the lot, the member's
--- balance, spend and tier, the request. Returns the answer and the explanation.
-CREATE OR REPLACE FUNCTION loyalty_earn_apply(p program, p_member members, p_store_id int,
-                                              p_store_code text, p_principal text,
-                                              p_request_id text, p_hash bytea,
-                                              p_order_id text, p_amount_cents bigint,
-                                              OUT result points_result, OUT explanation text)
+-- Whether an order of this store has earned already (orders are unique per store).
+-- (PL/pgSQL: its plan is kept for the session, where an SQL function called from PL/pgSQL
+-- is planned again on every call.)
+CREATE OR REPLACE FUNCTION loyalty_order_earned(p_store_id int, p_order_id text)
+RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN EXISTS (SELECT 1 FROM ledger
+                 WHERE order_id = p_order_id AND store_id = p_store_id AND kind = 'earn');
+END $$;
+
+-- Makes earns of distinct members, each locked by the caller, whose requests are new and
+-- whose orders have not earned, in one statement: per earn the ledger row (chained, its
+-- reason the explanation), the lot, the member's balance, spend and tier, the request.
+-- Returns one row per earn, in order. The one earn write: loyalty_earn makes one earn with
+-- it, loyalty_earn_batch many.
+CREATE OR REPLACE FUNCTION loyalty_earn_write(p program, p_principal text[],
+                                              p_store_code text[], p_store_id int[],
+                                              p_request_id text[], p_hash bytea[],
+                                              p_member_id bigint[], p_order_id text[],
+                                              p_amount_cents bigint[])
+RETURNS TABLE (txn_id bigint, points bigint, balance bigint, tier smallint,
+               tier_changed boolean, replayed boolean, explanation text)
 LANGUAGE plpgsql AS $$
-DECLARE
-  e record := loyalty_earn_points(p, p_amount_cents, p_member.tier, p_member.birthday,
-                                  p_store_id, now());
-  v_row ledger;
+#variable_conflict use_column
 BEGIN
   PERFORM set_config('loyalty.tier_reason', 'purchase', true);
-  v_row := loyalty_move(p_member, loyalty_ledger_row(
-    'earn', e.points, p_member.balance + e.points,
-    loyalty_tier_after(p_member, p_amount_cents, p), p_principal, p_request_id,
-    p_store_id => p_store_id, p_amount_cents => p_amount_cents, p_order_id => p_order_id,
-    p_reason => e.explanation), p_amount_cents);
-  PERFORM loyalty_add_lot(v_row, loyalty_lot_expiry(p, loyalty_local_date(p, now())));
-  result := loyalty_finish_movement(p_store_code, p_request_id, 'Earn', p_hash, p_member,
-                                    v_row);
-  explanation := e.explanation;
+  RETURN QUERY
+  WITH input AS (
+    SELECT * FROM unnest(p_principal, p_store_code, p_store_id, p_request_id, p_hash,
+                         p_member_id, p_order_id, p_amount_cents)
+      WITH ORDINALITY AS i(principal, store_code, store_id, request_id, hash, member_id,
+                           order_id, amount_cents, n)
+  ), earned AS (
+    SELECT i.*, m AS member, e.points, e.explanation,
+           loyalty_tier_after(m, i.amount_cents, p) AS new_tier
+    FROM input i JOIN members m USING (member_id)
+    CROSS JOIN LATERAL loyalty_earn_points(p, i.amount_cents, m.tier, m.birthday, i.store_id,
+                                           now()) e
+  ), chained AS MATERIALIZED (
+    SELECT e.n, e.store_code, e.hash, e.member, e.amount_cents, e.explanation,
+           loyalty_chain_row(e.member, loyalty_ledger_row(
+             'earn', e.points, (e.member).balance + e.points, e.new_tier, e.principal,
+             e.request_id, p_store_id => e.store_id, p_amount_cents => e.amount_cents,
+             p_order_id => e.order_id, p_reason => e.explanation)) AS r
+    FROM earned e
+  ), ledger_rows AS (
+    INSERT INTO ledger SELECT (c.r).* FROM chained c ORDER BY c.n
+  ), lot_rows AS (
+    INSERT INTO lots (member_id, txn_id, points, remaining, expires_on)
+    SELECT (c.r).member_id, (c.r).txn_id, (c.r).points,
+           least((c.r).points, greatest((c.r).balance_after, 0)),
+           loyalty_lot_expiry(p, loyalty_local_date(p, now()))
+    FROM chained c WHERE (c.r).points > 0
+  ), member_rows AS (
+    UPDATE members m
+    SET balance = (c.r).balance_after, tier = (c.r).tier_after, ledger_head = (c.r).row_hash,
+        lifetime_spend_cents = m.lifetime_spend_cents + c.amount_cents,
+        first_purchase_at = coalesce(m.first_purchase_at, now())
+    FROM chained c WHERE m.member_id = (c.r).member_id
+  ), request_rows AS (
+    INSERT INTO requests (scope, request_id, method, request_hash, member_id, txn_id,
+                          tier_changed)
+    SELECT c.store_code, (c.r).request_id, 'Earn', c.hash, (c.r).member_id, (c.r).txn_id,
+           (c.r).tier_after <> (c.member).tier
+    FROM chained c
+  )
+  SELECT (c.r).txn_id, (c.r).points, (c.r).balance_after, (c.r).tier_after,
+         (c.r).tier_after <> (c.member).tier, false, c.explanation
+  FROM chained c ORDER BY c.n;
 END $$;
 
 -- Earn, alone in its transaction. A replay answers the original with its explanation; an
@@ -86,7 +129,6 @@ LANGUAGE plpgsql AS $$
 DECLARE
   w record := loyalty_begin_write(p_store_code, p_request_id, 'Earn', p_hash, p_member_id);
   v_program program;
-  r record;
 BEGIN
   IF w.replayed THEN
     RETURN QUERY SELECT p.*, l.reason FROM loyalty_replay(w.earlier) p
@@ -101,9 +143,9 @@ BEGIN
       DETAIL = format('%s at %s', p_order_id, p_store_code);
   END IF;
   SELECT * INTO STRICT v_program FROM program;
-  r := loyalty_earn_apply(v_program, w.member, w.store_id, p_store_code, p_principal,
-                          p_request_id, p_hash, p_order_id, p_amount_cents);
-  RETURN QUERY SELECT (r.result).*, r.explanation;
+  RETURN QUERY SELECT * FROM loyalty_earn_write(v_program, ARRAY[p_principal],
+    ARRAY[p_store_code], ARRAY[w.store_id], ARRAY[p_request_id], ARRAY[p_hash],
+    ARRAY[p_member_id], ARRAY[p_order_id], ARRAY[p_amount_cents]);
 END $$;
 
 -- Earns of distinct members in one transaction: one round trip and one commit for many.
@@ -122,10 +164,8 @@ LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
   v_program program;
-  v_member members;
   v_store_id int[];
   v_locked bigint;
-  r record;
   i int;
 BEGIN
   SELECT * INTO STRICT v_program FROM program;
@@ -148,11 +188,7 @@ BEGIN
       RAISE 'batch needs the one-by-one path' USING ERRCODE = 'LY300';
     END IF;
   END LOOP;
-  FOR i IN 1 .. cardinality(p_member_id) LOOP
-    SELECT * INTO STRICT v_member FROM members m WHERE m.member_id = p_member_id[i];
-    r := loyalty_earn_apply(v_program, v_member, v_store_id[i], p_store_code[i],
-                            p_principal[i], p_request_id[i], p_hash[i], p_order_id[i],
-                            p_amount_cents[i]);
-    RETURN QUERY SELECT (r.result).*, r.explanation;
-  END LOOP;
+  RETURN QUERY SELECT * FROM loyalty_earn_write(v_program, p_principal, p_store_code,
+                                                v_store_id, p_request_id, p_hash, p_member_id,
+                                                p_order_id, p_amount_cents);
 END $$;

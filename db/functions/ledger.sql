@@ -12,8 +12,9 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT length(p)::text || ':' || p $$;
 
 -- The canonical content of a ledger row, hashed into its member's chain: every field but
 -- the hashes, each as its length, ':' and its text, so that no two rows share one.
+-- (STABLE, as to_char is: so the planner inlines it where it is called.)
 CREATE OR REPLACE FUNCTION loyalty_ledger_canonical(l ledger) RETURNS bytea
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT convert_to(concat_ws(';',
     loyalty_field(l.txn_id::text), loyalty_field(l.member_id::text), loyalty_field(l.kind),
     loyalty_field(l.points::text), loyalty_field(l.amount_cents::text),
@@ -54,20 +55,29 @@ BEGIN
   RETURN v;
 END $$;
 
--- Appends a movement of p_member (locked by the caller, as it was before the movement) to
--- the ledger, chained after the member's head: p_row describes the movement
--- (loyalty_ledger_row); this sets the rest. Returns the row as written; whoever updates the
--- member sets ledger_head to its row_hash (loyalty_move). (PL/pgSQL: its plan is kept for
--- the session.)
-CREATE OR REPLACE FUNCTION loyalty_append_ledger(p_member members, p_row ledger)
-RETURNS ledger
-LANGUAGE plpgsql AS $$
+-- p_row, a movement of p_member (locked by the caller, as it was before the movement), made
+-- the next link of the member's chain: its txn_id, member, time, prev_hash (the member's
+-- head) and row_hash. The one place a ledger row gets its hash; written by
+-- loyalty_append_ledger, or set-wise by loyalty_earn_write (earn.sql). Whoever updates the
+-- member sets ledger_head to its row_hash.
+CREATE OR REPLACE FUNCTION loyalty_chain_row(p_member members, p_row ledger) RETURNS ledger
+LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
   p_row.txn_id := nextval('ledger_txn_id_seq');
   p_row.member_id := p_member.member_id;
   p_row.created_at := now();
   p_row.prev_hash := coalesce(p_member.ledger_head, '');
   p_row.row_hash := sha256(p_row.prev_hash || loyalty_ledger_canonical(p_row));
+  RETURN p_row;
+END $$;
+
+-- Appends a movement of p_member (locked, as it was before) to the ledger. Returns the row
+-- as written. (PL/pgSQL: its plan is kept for the session.)
+CREATE OR REPLACE FUNCTION loyalty_append_ledger(p_member members, p_row ledger)
+RETURNS ledger
+LANGUAGE plpgsql AS $$
+BEGIN
+  p_row := loyalty_chain_row(p_member, p_row);
   INSERT INTO ledger SELECT p_row.*;
   RETURN p_row;
 END $$;

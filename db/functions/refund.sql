@@ -85,7 +85,8 @@ BEGIN
     p_ref_txn_id => v_earn.txn_id), -p_amount_cents);
   -- The points come from the earn's own lot first; what was already spent makes the balance
   -- negative instead.
-  SELECT lot_id INTO v_lot_id FROM lots WHERE txn_id = v_earn.txn_id;
+  SELECT lot_id INTO v_lot_id FROM lots
+  WHERE member_id = p_member_id AND txn_id = v_earn.txn_id AND remaining > 0;
   PERFORM loyalty_take_from_lots(p_member_id,
                                  greatest(v_member.balance, 0) - greatest(v_row.balance_after, 0),
                                  v_lot_id, NULL);

@@ -135,10 +135,9 @@ CREATE TABLE ledger (
 );
 CREATE INDEX ledger_member ON ledger (member_id, txn_id);
 -- One earn per (store, order): the same purchase never earns twice, and the same receipt
--- number at two stores is two purchases.
-CREATE UNIQUE INDEX ledger_earn_order ON ledger (store_id, order_id) WHERE kind = 'earn';
--- A member's purchases by order id (refunds by order id, across stores).
-CREATE INDEX ledger_member_order ON ledger (member_id, order_id) WHERE kind = 'earn';
+-- number at two stores is two purchases. Order id first: a refund by order id finds the
+-- purchases with it at every store.
+CREATE UNIQUE INDEX ledger_earn_order ON ledger (order_id, store_id) WHERE kind = 'earn';
 -- The refunds of an earn; and at most one cancellation per redemption.
 CREATE INDEX ledger_refunds ON ledger (ref_txn_id) WHERE kind = 'refund';
 CREATE UNIQUE INDEX ledger_cancellation ON ledger (ref_txn_id) WHERE kind = 'cancel_redemption';
@@ -154,7 +153,6 @@ CREATE TABLE lots (
 );
 CREATE INDEX lots_member ON lots (member_id, expires_on, lot_id) WHERE remaining > 0;
 CREATE INDEX lots_expiring ON lots (expires_on, member_id) WHERE remaining > 0;
-CREATE INDEX lots_txn ON lots (txn_id);
 
 -- Which lots a redemption spent, so cancelling it can give them back.
 CREATE TABLE redemption_lots (
