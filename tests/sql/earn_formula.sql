@@ -1,5 +1,5 @@
 -- earn_formula: the points of an earn (db/functions/earn.sql, loyalty_earn_points, which
--- loyalty_earn and loyalty_earn_batch call through loyalty_earn_apply).
+-- loyalty_earn and loyalty_earn_batch call through loyalty_earn_write).
 --   points = floor(whole_yuan x points_per_yuan x tier x birthday x campaign) + bonuses
 -- whole_yuan = amount_cents / 100 (integer division); tier: the permille multiplier of the
 -- tier before the purchase (tier 0 earns as ordinary); birthday: birthday_multiplier in the
