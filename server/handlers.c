@@ -2,7 +2,7 @@
  * handlers.c - helpers shared by the handlers.
  */
 #include "handlers.h"
-#include "privacy.h"
+#include "phone_mask.h"
 #include "validate.h"
 
 #include <assert.h>
@@ -164,7 +164,7 @@ grpc_status_code handler_member_by(rpc_ctx *ctx, const db_statement *statement,
   m->member_id = handler_get_int64(r, 0, 0);
   m->phone = handler_get_text(ctx, r, 0, 1);
   if (!ctx->who.sees_full_phone)
-    privacy_mask_phone(PQgetvalue(r, 0, 1), m->phone, strlen(m->phone) + 1);
+    phone_mask(PQgetvalue(r, 0, 1), m->phone, strlen(m->phone) + 1);
   m->name = handler_get_text(ctx, r, 0, 2);
   m->birthday = handler_get_text(ctx, r, 0, 3);
   m->tier = (Loyalty__V1__Tier)handler_get_int64(r, 0, 4);

@@ -25,7 +25,7 @@
  *   Logging: the dispatcher logs one line per call with its status and message; what the
  *     client is not told is logged where it is known: by rpc_fail_db (an unexpected
  *     database error at error level, a lost database at warn), db.c (a lost connection)
- *     and earn_batch.c (a batch written one by one instead). Handlers log nothing else.
+ *     and group_commit.c (a batch written one by one instead). Handlers log nothing else.
  */
 #ifndef LOYALTY_HANDLERS_H
 #define LOYALTY_HANDLERS_H

@@ -4,9 +4,9 @@
  *
  * Each movement validates its request, then makes one call of its stored function
  * (db/functions/<movement>.sql), which is the whole transaction. Earn goes through
- * earn_batch.c, which may write it in one transaction with other members' earns.
+ * group_commit.c, which may write it in one transaction with other members' earns.
  */
-#include "earn_batch.h"
+#include "group_commit.h"
 #include "handlers.h"
 #include "validate.h"
 
@@ -111,7 +111,7 @@ static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *reques
     [EARN_AMOUNT_CENTS] = handler_int64(ctx, req->amount_cents),
   };
   Loyalty__V1__PointsResult *result;
-  if (earn_batch_earn(ctx, params, &result) != GRPC_STATUS_OK)
+  if (group_commit_earn(ctx, params, &result) != GRPC_STATUS_OK)
     return ctx->status;
   *response = &result->base;
   return GRPC_STATUS_OK;
