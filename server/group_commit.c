@@ -159,7 +159,7 @@ static void write_batch(rpc_ctx *writer, earn_job **batch, int n)
 }
 
 grpc_status_code group_commit_earn(rpc_ctx *ctx, const char *const params[EARN_N_PARAMS],
-                                 Loyalty__V1__PointsResult **result)
+                                   Loyalty__V1__PointsResult **result)
 {
   earn_job self = {.ctx = ctx, .params = params, .queued = true};
   earn_job *batch[GROUP_COMMIT_HARD_MAX];

@@ -10,7 +10,7 @@
 #include "auth.h"
 #include "db.h"
 #include "group_commit.h"
-#include "handlers.h"
+#include "services.h"
 #include "log.h"
 #include "migrate.h"
 #include "options.h"

@@ -1,13 +1,21 @@
 /*
- * points.c - Points methods that move or report points: Earn, Redeem, Refund,
- * CancelRedemption, GetBalance, ListTransactions; and the Points service table.
+ * points.c - the methods that move or report points: Points.Earn, Redeem, Refund,
+ * CancelRedemption, GetBalance, ListTransactions, and Admin.AdjustPoints (HQ's corrections,
+ * a ledger row naming the operator and the reason).
  *
  * Each movement validates its request, then makes one call of its stored function
  * (db/functions/<movement>.sql), which is the whole transaction. Earn goes through
  * group_commit.c, which may write it in one transaction with other members' earns.
+ *
+ * INTERFACE ROUTINES
+ *   points_methods         the Points methods bound here
+ *   points_admin_methods   the Admin method bound here (AdjustPoints)
+ *   points_balance         a member's Balance, as GetBalance answers (points.h)
  */
 #include "group_commit.h"
 #include "handlers.h"
+#include "points.h"
+#include "services.h"
 #include "validate.h"
 
 #include <stdlib.h>
@@ -31,6 +39,12 @@ static const db_statement stmt_cancel_redemption = {
   .sql = "SELECT " POINTS_RESULT_COLUMNS
          " FROM loyalty_cancel_redemption($1, $2, $3, $4, $5, $6)",
   .n_params = 6,
+};
+
+static const db_statement stmt_adjust = {
+  .name = "adjust",
+  .sql = "SELECT " POINTS_RESULT_COLUMNS " FROM loyalty_adjust($1, $2, $3, $4, $5, $6, $7)",
+  .n_params = 7,
 };
 
 /* One row per expiry date within 90 days (or one row with NULL expiry columns). The next
@@ -200,13 +214,11 @@ static grpc_status_code points_cancel_redemption(rpc_ctx *ctx, const ProtobufCMe
   return move_points(ctx, &stmt_cancel_redemption, params, response);
 }
 
-grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                           ProtobufCMessage **response)
+grpc_status_code points_balance(rpc_ctx *ctx, int64_t member_id, ProtobufCMessage **response)
 {
-  const Loyalty__V1__GetBalanceRequest *req = (const Loyalty__V1__GetBalanceRequest *)request;
-  if (req->member_id <= 0)
+  if (member_id <= 0)
     return handler_invalid(ctx, "member_id is required");
-  const char *params[] = {handler_int64(ctx, req->member_id)};
+  const char *params[] = {handler_int64(ctx, member_id)};
   PGresult *r = handler_query(ctx, &stmt_balance, params);
   if (r == NULL)
     return ctx->status;
@@ -218,7 +230,7 @@ grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *reques
                     PQgetvalue(r, 0, 7));
   Loyalty__V1__Balance *b = arena_alloc(ctx->arena, sizeof *b);
   loyalty__v1__balance__init(b);
-  b->member_id = req->member_id;
+  b->member_id = member_id;
   b->balance = handler_get_int64(r, 0, 0);
   b->tier = (Loyalty__V1__Tier)handler_get_int64(r, 0, 1);
   b->lifetime_spend_cents = handler_get_int64(r, 0, 2);
@@ -237,6 +249,13 @@ grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *reques
   }
   *response = &b->base;
   return GRPC_STATUS_OK;
+}
+
+static grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                           ProtobufCMessage **response)
+{
+  const Loyalty__V1__GetBalanceRequest *req = (const Loyalty__V1__GetBalanceRequest *)request;
+  return points_balance(ctx, req->member_id, response);
 }
 
 /* The page token is the transaction_id the next page starts below. */
@@ -308,11 +327,35 @@ static grpc_status_code points_list_transactions(rpc_ctx *ctx, const ProtobufCMe
   return GRPC_STATUS_OK;
 }
 
-static const rpc_method_binding points_bindings[] = {
-  {"EnrollMember", members_enroll},
-  {"GetMember", members_get},
-  {"LinkIdentity", members_link_identity},
-  {"SetBirthday", members_set_birthday},
+static grpc_status_code points_adjust(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                      ProtobufCMessage **response)
+{
+  const Loyalty__V1__AdjustPointsRequest *req = (const Loyalty__V1__AdjustPointsRequest *)request;
+  const char *store;
+  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
+  const char *bad = validate_request_id(req->request_id);
+  if (bad == NULL && (req->points == 0 || req->points > VALIDATE_MAX_POINTS ||
+                      req->points < -VALIDATE_MAX_POINTS))
+    bad = "points must be non-zero, at most 1000000000 either way";
+  if (bad == NULL && req->reason[0] == '\0')
+    bad = "reason is required";
+  if (bad == NULL)
+    bad = validate_reason(req->reason);
+  if (bad != NULL)
+    return handler_invalid(ctx, bad);
+  const char *params[] = {
+    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
+    handler_int64(ctx, req->member_id), handler_int64(ctx, req->points), req->reason,
+  };
+  PGresult *r = handler_query(ctx, &stmt_adjust, params);
+  if (r == NULL)
+    return ctx->status;
+  *response = &handler_points_result(ctx, r, 0)->base;
+  return GRPC_STATUS_OK;
+}
+
+static const rpc_method_binding methods[] = {
   {"Earn", points_earn},
   {"Redeem", points_redeem},
   {"Refund", points_refund},
@@ -321,9 +364,10 @@ static const rpc_method_binding points_bindings[] = {
   {"ListTransactions", points_list_transactions},
 };
 
-const rpc_service points_service = {
-  .descriptor = &loyalty__v1__points__descriptor,
-  .access = RPC_STORES,
-  .bindings = points_bindings,
-  .n_bindings = sizeof points_bindings / sizeof points_bindings[0],
+const rpc_bindings points_methods = RPC_BINDINGS(methods);
+
+static const rpc_method_binding admin_methods[] = {
+  {"AdjustPoints", points_adjust},
 };
+
+const rpc_bindings points_admin_methods = RPC_BINDINGS(admin_methods);
