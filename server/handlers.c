@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-grpc_status_code handler_acting_store(rpc_ctx *ctx, const char *requested, const char **code)
+/* The store a write acts for, in *code (borrowed: ctx or request memory); see
+ * handler_begin_write. */
+static grpc_status_code acting_store(rpc_ctx *ctx, const char *requested, const char **code)
 {
   if (!ctx->who.is_hq) {
     if (requested[0] != '\0' && strcmp(requested, ctx->who.store_code) != 0)
@@ -23,6 +25,26 @@ grpc_status_code handler_acting_store(rpc_ctx *ctx, const char *requested, const
   if (bad != NULL)
     return handler_invalid(ctx, bad);
   *code = requested;
+  return GRPC_STATUS_OK;
+}
+
+grpc_status_code handler_begin_write(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                     const char *store_code, const char *request_id,
+                                     int64_t member_id, write_member check, write_start *w)
+{
+  const char *store = NULL;
+  if (acting_store(ctx, store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
+  const char *bad = validate_request_id(request_id);
+  if (bad == NULL && check == WRITE_MEMBER_REQUIRED && member_id <= 0)
+    bad = "member_id is required";
+  if (bad != NULL)
+    return handler_invalid(ctx, bad);
+  w->principal = handler_principal(ctx);
+  w->store = store;
+  w->request_id = request_id;
+  w->hash = rpc_request_hash(ctx, request);
+  w->member_id = check == WRITE_NO_MEMBER ? NULL : handler_int64(ctx, member_id);
   return GRPC_STATUS_OK;
 }
 

@@ -3,7 +3,8 @@
  * tables each handler file exports are in services.h.
  *
  * INTERFACE ROUTINES
- *   handler_acting_store   which store a write acts for, per the caller's key
+ *   handler_begin_write    the preamble every write shares: acting store, request_id,
+ *                          member_id; principal and request hash
  *   handler_principal      who the ledger says caused a movement
  *   handler_invalid        INVALID_ARGUMENT with a validate_* message
  *   handler_int64, handler_text_array   statement parameters in the call's arena
@@ -45,12 +46,37 @@
 #define SQL_TIMESTAMP(column) \
   "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
+/* What handler_begin_write checks of a write's member_id. */
+typedef enum write_member {
+  WRITE_MEMBER_REQUIRED,  /* > 0, else INVALID_ARGUMENT "member_id is required" (movements) */
+  WRITE_MEMBER_UNCHECKED, /* passed on as it is: the stored function answers an unknown one */
+  WRITE_NO_MEMBER,        /* the write names no member yet (EnrollMember) */
+} write_member;
+
+/* What every write passes to its stored function first; text in the call's arena or borrowed
+ * from the request, valid until the call ends. */
+typedef struct write_start {
+  const char *principal;  /* handler_principal */
+  const char *store;      /* the acting store; "" for none (an HQ key that names none) */
+  const char *request_id; /* the request's, validated */
+  const char *hash;       /* rpc_request_hash of the request */
+  const char *member_id;  /* decimal text; NULL with WRITE_NO_MEMBER */
+} write_start;
+
 /*
- * The store a write acts for, in *code (borrowed: ctx or request memory): a store key acts
- * for its own store and may not name another (PERMISSION_DENIED); an HQ key acts for the
- * store it names, or for none (""). Returns GRPC_STATUS_OK or the failure set in ctx.
+ * The preamble of a write, in this order:
+ *   1. the acting store: a store key acts for its own store and may not name another
+ *      (PERMISSION_DENIED, before any validation: who may act for which store is settled
+ *      before what the request says); an HQ key acts for the store_code it names (which
+ *      must be valid), or for none ("");
+ *   2. request_id (validate_request_id);
+ *   3. member_id, as check says.
+ * Fills *w and returns GRPC_STATUS_OK, or returns the failure set in ctx. The write then
+ * checks its own fields and makes its one query.
  */
-grpc_status_code handler_acting_store(rpc_ctx *ctx, const char *requested, const char **code);
+grpc_status_code handler_begin_write(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                     const char *store_code, const char *request_id,
+                                     int64_t member_id, write_member check, write_start *w);
 
 /* Who the ledger says caused a movement: the key_id of a store key; "key_id:operator" for an
  * HQ key. */

@@ -109,12 +109,12 @@ static grpc_status_code members_enroll(rpc_ctx *ctx, const ProtobufCMessage *req
                                        ProtobufCMessage **response)
 {
   const Loyalty__V1__EnrollMemberRequest *req = (const Loyalty__V1__EnrollMemberRequest *)request;
-  /* Who may act for which store is settled before what the request says. */
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+  write_start w;
+  if (handler_begin_write(ctx, request, req->store_code, req->request_id, 0, WRITE_NO_MEMBER,
+                          &w) != GRPC_STATUS_OK)
     return ctx->status;
-  const char *bad = validate_request_id(req->request_id);
-  if (bad == NULL && req->phone[0] == '\0' && req->n_identities == 0)
+  const char *bad = NULL;
+  if (req->phone[0] == '\0' && req->n_identities == 0)
     bad = "phone or an identity is required";
   if (bad == NULL && req->phone[0] != '\0')
     bad = validate_phone(req->phone);
@@ -136,8 +136,7 @@ static grpc_status_code members_enroll(rpc_ctx *ctx, const ProtobufCMessage *req
     return handler_invalid(ctx, bad);
 
   const char *params[] = {
-    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request), req->phone,
-    req->name, req->birthday[0] ? req->birthday : NULL,
+    w.principal, w.store, w.request_id, w.hash, req->phone, req->name, req->birthday[0] ? req->birthday : NULL,
     handler_text_array(ctx, kinds, req->n_identities),
     handler_text_array(ctx, values, req->n_identities),
   };
@@ -182,26 +181,23 @@ static grpc_status_code members_link_identity(rpc_ctx *ctx, const ProtobufCMessa
                                               ProtobufCMessage **response)
 {
   const Loyalty__V1__LinkIdentityRequest *req = (const Loyalty__V1__LinkIdentityRequest *)request;
-  /* Who may act for which store is settled before what the request says. */
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+  write_start w;
+  if (handler_begin_write(ctx, request, req->store_code, req->request_id, req->member_id,
+                          WRITE_MEMBER_UNCHECKED, &w) != GRPC_STATUS_OK)
     return ctx->status;
-  const char *bad = validate_request_id(req->request_id);
-  if (bad == NULL && req->identity == NULL)
-    bad = "identity is required";
-  if (bad == NULL)
-    bad = validate_identity(req->identity->kind, req->identity->value);
+  if (req->identity == NULL)
+    return handler_invalid(ctx, "identity is required");
+  const char *bad = validate_identity(req->identity->kind, req->identity->value);
   if (bad != NULL)
     return handler_invalid(ctx, bad);
-  const char *member_id = handler_int64(ctx, req->member_id);
   const char *params[] = {
-    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
-    member_id, req->identity->kind, req->identity->value,
+    w.principal, w.store, w.request_id, w.hash, w.member_id, req->identity->kind,
+    req->identity->value,
   };
   PGresult *r = handler_query(ctx, &stmt_link_identity, params);
   if (r == NULL)
     return ctx->status;
-  const char *by_id[] = {member_id};
+  const char *by_id[] = {w.member_id};
   return member_by(ctx, &stmt_member_by_id, by_id, (Loyalty__V1__Member **)response);
 }
 
@@ -209,26 +205,23 @@ static grpc_status_code members_set_birthday(rpc_ctx *ctx, const ProtobufCMessag
                                              ProtobufCMessage **response)
 {
   const Loyalty__V1__SetBirthdayRequest *req = (const Loyalty__V1__SetBirthdayRequest *)request;
-  /* Who may act for which store is settled before what the request says. */
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+  write_start w;
+  if (handler_begin_write(ctx, request, req->store_code, req->request_id, req->member_id,
+                          WRITE_MEMBER_UNCHECKED, &w) != GRPC_STATUS_OK)
     return ctx->status;
-  const char *bad = validate_request_id(req->request_id);
-  if (bad == NULL && req->birthday[0] == '\0')
-    bad = "birthday is required";
-  if (bad == NULL)
-    bad = validate_birthday(req->birthday, time(NULL));
+  if (req->birthday[0] == '\0')
+    return handler_invalid(ctx, "birthday is required");
+  const char *bad = validate_birthday(req->birthday, time(NULL));
   if (bad != NULL)
     return handler_invalid(ctx, bad);
-  const char *member_id = handler_int64(ctx, req->member_id);
   const char *params[] = {
-    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request), member_id,
-    req->birthday, ctx->who.is_hq ? "true" : "false",
+    w.principal, w.store, w.request_id, w.hash, w.member_id, req->birthday,
+    ctx->who.is_hq ? "true" : "false",
   };
   PGresult *r = handler_query(ctx, &stmt_set_birthday, params);
   if (r == NULL)
     return ctx->status;
-  const char *by_id[] = {member_id};
+  const char *by_id[] = {w.member_id};
   return member_by(ctx, &stmt_member_by_id, by_id, (Loyalty__V1__Member **)response);
 }
 

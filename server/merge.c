@@ -8,7 +8,6 @@
  */
 #include "handlers.h"
 #include "services.h"
-#include "validate.h"
 
 static const db_statement stmt_merge = {
   .name = "merge_members",
@@ -20,14 +19,15 @@ static grpc_status_code merge_members(rpc_ctx *ctx, const ProtobufCMessage *requ
                                       ProtobufCMessage **response)
 {
   const Loyalty__V1__MergeMembersRequest *req = (const Loyalty__V1__MergeMembersRequest *)request;
-  const char *bad = validate_request_id(req->request_id);
-  if (bad == NULL && (req->keep <= 0 || req->merge <= 0))
-    bad = "keep and merge must both name members";
-  if (bad != NULL)
-    return handler_invalid(ctx, bad);
+  /* No acting store: a merge is HQ's, and its statement names none (''). */
+  write_start w;
+  if (handler_begin_write(ctx, request, "", req->request_id, req->keep, WRITE_MEMBER_UNCHECKED,
+                          &w) != GRPC_STATUS_OK)
+    return ctx->status;
+  if (req->keep <= 0 || req->merge <= 0)
+    return handler_invalid(ctx, "keep and merge must both name members");
   const char *params[] = {
-    handler_principal(ctx), req->request_id, rpc_request_hash(ctx, request),
-    handler_int64(ctx, req->keep), handler_int64(ctx, req->merge),
+    w.principal, w.request_id, w.hash, w.member_id, handler_int64(ctx, req->merge),
   };
   PGresult *r = handler_query(ctx, &stmt_merge, params);
   if (r == NULL)

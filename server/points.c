@@ -100,27 +100,23 @@ static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *reques
                                     ProtobufCMessage **response)
 {
   const Loyalty__V1__EarnRequest *req = (const Loyalty__V1__EarnRequest *)request;
-  /* Who may act for which store is settled before what the request says. */
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+  write_start w;
+  if (handler_begin_write(ctx, request, req->store_code, req->request_id, req->member_id,
+                          WRITE_MEMBER_REQUIRED, &w) != GRPC_STATUS_OK)
     return ctx->status;
-  const char *bad = validate_request_id(req->request_id);
-  if (bad == NULL && req->member_id <= 0)
-    bad = "member_id is required";
-  if (bad == NULL)
-    bad = validate_order_id(req->order_id, true);
+  const char *bad = validate_order_id(req->order_id, true);
   if (bad == NULL)
     bad = validate_amount_cents(req->amount_cents);
-  if (bad == NULL && store[0] == '\0')
+  if (bad == NULL && w.store[0] == '\0')
     bad = "store_code is required: an earn happens at a store";
   if (bad != NULL)
     return handler_invalid(ctx, bad);
   const char *params[EARN_N_PARAMS] = {
-    [EARN_PRINCIPAL] = handler_principal(ctx),
-    [EARN_STORE_CODE] = store,
-    [EARN_REQUEST_ID] = req->request_id,
-    [EARN_HASH] = rpc_request_hash(ctx, request),
-    [EARN_MEMBER_ID] = handler_int64(ctx, req->member_id),
+    [EARN_PRINCIPAL] = w.principal,
+    [EARN_STORE_CODE] = w.store,
+    [EARN_REQUEST_ID] = w.request_id,
+    [EARN_HASH] = w.hash,
+    [EARN_MEMBER_ID] = w.member_id,
     [EARN_ORDER_ID] = req->order_id,
     [EARN_AMOUNT_CENTS] = handler_int64(ctx, req->amount_cents),
   };
@@ -135,15 +131,11 @@ static grpc_status_code points_redeem(rpc_ctx *ctx, const ProtobufCMessage *requ
                                       ProtobufCMessage **response)
 {
   const Loyalty__V1__RedeemRequest *req = (const Loyalty__V1__RedeemRequest *)request;
-  /* Who may act for which store is settled before what the request says. */
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+  write_start w;
+  if (handler_begin_write(ctx, request, req->store_code, req->request_id, req->member_id,
+                          WRITE_MEMBER_REQUIRED, &w) != GRPC_STATUS_OK)
     return ctx->status;
-  const char *bad = validate_request_id(req->request_id);
-  if (bad == NULL && req->member_id <= 0)
-    bad = "member_id is required";
-  if (bad == NULL)
-    bad = validate_points(req->points);
+  const char *bad = validate_points(req->points);
   if (bad == NULL)
     bad = validate_order_id(req->order_id, false);
   if (bad == NULL)
@@ -151,9 +143,8 @@ static grpc_status_code points_redeem(rpc_ctx *ctx, const ProtobufCMessage *requ
   if (bad != NULL)
     return handler_invalid(ctx, bad);
   const char *params[] = {
-    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
-    handler_int64(ctx, req->member_id), handler_int64(ctx, req->points), req->order_id,
-    req->reason,
+    w.principal, w.store, w.request_id, w.hash, w.member_id,
+    handler_int64(ctx, req->points), req->order_id, req->reason,
   };
   return move_points(ctx, &stmt_redeem, params, response);
 }
@@ -162,15 +153,11 @@ static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *requ
                                       ProtobufCMessage **response)
 {
   const Loyalty__V1__RefundRequest *req = (const Loyalty__V1__RefundRequest *)request;
-  /* Who may act for which store is settled before what the request says. */
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+  write_start w;
+  if (handler_begin_write(ctx, request, req->store_code, req->request_id, req->member_id,
+                          WRITE_MEMBER_REQUIRED, &w) != GRPC_STATUS_OK)
     return ctx->status;
-  const char *bad = validate_request_id(req->request_id);
-  if (bad == NULL && req->member_id <= 0)
-    bad = "member_id is required";
-  if (bad == NULL)
-    bad = validate_amount_cents(req->amount_cents);
+  const char *bad = validate_amount_cents(req->amount_cents);
   if (bad == NULL && req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL_ORDER_ID)
     bad = validate_order_id(req->order_id, true);
   if (bad == NULL && req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL__NOT_SET)
@@ -181,8 +168,7 @@ static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *requ
     return handler_invalid(ctx, bad);
   bool by_txn = req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL_TRANSACTION_ID;
   const char *params[] = {
-    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
-    handler_int64(ctx, req->member_id),
+    w.principal, w.store, w.request_id, w.hash, w.member_id,
     by_txn ? handler_int64(ctx, req->transaction_id) : NULL,
     by_txn ? NULL : req->order_id,
     req->original_store_code,
@@ -196,20 +182,15 @@ static grpc_status_code points_cancel_redemption(rpc_ctx *ctx, const ProtobufCMe
 {
   const Loyalty__V1__CancelRedemptionRequest *req =
       (const Loyalty__V1__CancelRedemptionRequest *)request;
-  /* Who may act for which store is settled before what the request says. */
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+  write_start w;
+  if (handler_begin_write(ctx, request, req->store_code, req->request_id, req->member_id,
+                          WRITE_MEMBER_REQUIRED, &w) != GRPC_STATUS_OK)
     return ctx->status;
-  const char *bad = validate_request_id(req->request_id);
-  if (bad == NULL && req->member_id <= 0)
-    bad = "member_id is required";
-  if (bad == NULL && req->redemption_id <= 0)
-    bad = "redemption_id is required";
-  if (bad != NULL)
-    return handler_invalid(ctx, bad);
+  if (req->redemption_id <= 0)
+    return handler_invalid(ctx, "redemption_id is required");
   const char *params[] = {
-    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
-    handler_int64(ctx, req->member_id), handler_int64(ctx, req->redemption_id),
+    w.principal, w.store, w.request_id, w.hash, w.member_id,
+    handler_int64(ctx, req->redemption_id),
   };
   return move_points(ctx, &stmt_cancel_redemption, params, response);
 }
@@ -331,12 +312,12 @@ static grpc_status_code points_adjust(rpc_ctx *ctx, const ProtobufCMessage *requ
                                       ProtobufCMessage **response)
 {
   const Loyalty__V1__AdjustPointsRequest *req = (const Loyalty__V1__AdjustPointsRequest *)request;
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+  write_start w;
+  if (handler_begin_write(ctx, request, req->store_code, req->request_id, req->member_id,
+                          WRITE_MEMBER_UNCHECKED, &w) != GRPC_STATUS_OK)
     return ctx->status;
-  const char *bad = validate_request_id(req->request_id);
-  if (bad == NULL && (req->points == 0 || req->points > VALIDATE_MAX_POINTS ||
-                      req->points < -VALIDATE_MAX_POINTS))
+  const char *bad = NULL;
+  if (req->points == 0 || req->points > VALIDATE_MAX_POINTS || req->points < -VALIDATE_MAX_POINTS)
     bad = "points must be non-zero, at most 1000000000 either way";
   if (bad == NULL && req->reason[0] == '\0')
     bad = "reason is required";
@@ -345,14 +326,10 @@ static grpc_status_code points_adjust(rpc_ctx *ctx, const ProtobufCMessage *requ
   if (bad != NULL)
     return handler_invalid(ctx, bad);
   const char *params[] = {
-    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
-    handler_int64(ctx, req->member_id), handler_int64(ctx, req->points), req->reason,
+    w.principal, w.store, w.request_id, w.hash, w.member_id, handler_int64(ctx, req->points),
+    req->reason,
   };
-  PGresult *r = handler_query(ctx, &stmt_adjust, params);
-  if (r == NULL)
-    return ctx->status;
-  *response = &handler_points_result(ctx, r, 0)->base;
-  return GRPC_STATUS_OK;
+  return move_points(ctx, &stmt_adjust, params, response);
 }
 
 static const rpc_method_binding methods[] = {
