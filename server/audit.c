@@ -9,11 +9,15 @@
  * the member's chain head (members.ledger_head) pointing at nothing. The admin audit log's
  * chain is checked the same way. Also checked: every balance equals its ledger sum, and the
  * member's lots hold max(balance, 0).
+ *
+ * INTERFACE ROUTINES
+ *   audit_methods   the Admin method bound here
  */
 #include <openssl/evp.h>
 #include <string.h>
 
 #include "handlers.h"
+#include "services.h"
 
 #define AUDIT_PAGE_ROWS "5000"
 #define AUDIT_MAX_PROBLEMS 1000
@@ -215,8 +219,8 @@ static grpc_status_code check_admin_chain(audit *a)
   return GRPC_STATUS_OK;
 }
 
-grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
-                              ProtobufCMessage **response)
+static grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                     ProtobufCMessage **response)
 {
   (void)request;
   Loyalty__V1__VerifyAuditResponse *out = arena_alloc(ctx->arena, sizeof *out);
@@ -258,3 +262,9 @@ fail: {
   return ctx->status;
 }
 }
+
+static const rpc_method_binding methods[] = {
+  {"VerifyAudit", audit_verify},
+};
+
+const rpc_bindings audit_methods = RPC_BINDINGS(methods);

@@ -3,10 +3,14 @@
  * list, newest first, filtered by member, store, principal, time range and kind, in pages.
  *
  * The page token is the position of the page's last entry: its time, source and id.
+ *
+ * INTERFACE ROUTINES
+ *   audit_list_methods   the Admin method bound here
  */
 #include <string.h>
 
 #include "handlers.h"
+#include "services.h"
 #include "validate.h"
 
 #define AUDIT_PAGE_DEFAULT 100
@@ -56,8 +60,8 @@ static int parse_token(rpc_ctx *ctx, const char *token, const char **at, const c
   return **id ? 0 : -1;
 }
 
-grpc_status_code audit_list(rpc_ctx *ctx, const ProtobufCMessage *request,
-                            ProtobufCMessage **response)
+static grpc_status_code audit_list(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                   ProtobufCMessage **response)
 {
   const Loyalty__V1__ListAuditRequest *req = (const Loyalty__V1__ListAuditRequest *)request;
   if (req->page_size < 0 || req->page_size > AUDIT_PAGE_MAX)
@@ -107,3 +111,9 @@ grpc_status_code audit_list(rpc_ctx *ctx, const ProtobufCMessage *request,
   *response = &out->base;
   return GRPC_STATUS_OK;
 }
+
+static const rpc_method_binding methods[] = {
+  {"ListAudit", audit_list},
+};
+
+const rpc_bindings audit_list_methods = RPC_BINDINGS(methods);

@@ -1,12 +1,16 @@
 /*
  * campaigns.c - Admin.CreateCampaign, ListCampaigns, EndCampaign. What a campaign does to an
- * earn is in the stored functions (0015_campaigns.sql); each change is in the admin audit.
+ * earn is in the stored functions (db/functions/campaigns.sql); each change is in the admin audit.
+ *
+ * INTERFACE ROUTINES
+ *   campaigns_methods   the Admin methods bound here
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "handlers.h"
+#include "services.h"
 #include "validate.h"
 
 #define CAMPAIGN_COLUMNS                                                                     \
@@ -99,8 +103,8 @@ static const char *enum_array(rpc_ctx *ctx, const int *values, size_t n)
   return out;
 }
 
-grpc_status_code campaigns_create(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                  ProtobufCMessage **response)
+static grpc_status_code campaigns_create(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                         ProtobufCMessage **response)
 {
   const Loyalty__V1__Campaign *c = (const Loyalty__V1__Campaign *)request;
   if (c->name[0] == '\0' || !validate_text(c->name, 100))
@@ -134,8 +138,8 @@ grpc_status_code campaigns_create(rpc_ctx *ctx, const ProtobufCMessage *request,
   return GRPC_STATUS_OK;
 }
 
-grpc_status_code campaigns_list(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                ProtobufCMessage **response)
+static grpc_status_code campaigns_list(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                       ProtobufCMessage **response)
 {
   const Loyalty__V1__ListCampaignsRequest *req =
       (const Loyalty__V1__ListCampaignsRequest *)request;
@@ -153,8 +157,8 @@ grpc_status_code campaigns_list(rpc_ctx *ctx, const ProtobufCMessage *request,
   return GRPC_STATUS_OK;
 }
 
-grpc_status_code campaigns_end(rpc_ctx *ctx, const ProtobufCMessage *request,
-                               ProtobufCMessage **response)
+static grpc_status_code campaigns_end(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                      ProtobufCMessage **response)
 {
   const Loyalty__V1__EndCampaignRequest *req = (const Loyalty__V1__EndCampaignRequest *)request;
   const char *params[] = {handler_principal(ctx), handler_int64(ctx, req->campaign_id)};
@@ -166,3 +170,11 @@ grpc_status_code campaigns_end(rpc_ctx *ctx, const ProtobufCMessage *request,
   *response = &campaign_from_row(ctx, r, 0)->base;
   return GRPC_STATUS_OK;
 }
+
+static const rpc_method_binding methods[] = {
+  {"CreateCampaign", campaigns_create},
+  {"ListCampaigns", campaigns_list},
+  {"EndCampaign", campaigns_end},
+};
+
+const rpc_bindings campaigns_methods = RPC_BINDINGS(methods);

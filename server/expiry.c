@@ -3,11 +3,15 @@
  *
  * RunExpiry walks the members with expired lots in chunks, one transaction per chunk
  * (loyalty_expire), so a run over millions of members never holds one huge transaction.
+ *
+ * INTERFACE ROUTINES
+ *   expiry_methods   the Admin methods bound here
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "handlers.h"
+#include "services.h"
 #include "validate.h"
 
 #define EXPIRY_CHUNK "500"
@@ -36,8 +40,8 @@ static const db_statement stmt_expiring = {
   .n_params = 3,
 };
 
-grpc_status_code expiry_run(rpc_ctx *ctx, const ProtobufCMessage *request,
-                            ProtobufCMessage **response)
+static grpc_status_code expiry_run(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                   ProtobufCMessage **response)
 {
   const Loyalty__V1__RunExpiryRequest *req = (const Loyalty__V1__RunExpiryRequest *)request;
   const char *as_of = req->as_of;
@@ -72,8 +76,8 @@ grpc_status_code expiry_run(rpc_ctx *ctx, const ProtobufCMessage *request,
   return GRPC_STATUS_OK;
 }
 
-grpc_status_code expiry_list_expiring(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                      ProtobufCMessage **response)
+static grpc_status_code expiry_list_expiring(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                             ProtobufCMessage **response)
 {
   const Loyalty__V1__ListExpiringPointsRequest *req =
       (const Loyalty__V1__ListExpiringPointsRequest *)request;
@@ -115,3 +119,10 @@ grpc_status_code expiry_list_expiring(rpc_ctx *ctx, const ProtobufCMessage *requ
   *response = &out->base;
   return GRPC_STATUS_OK;
 }
+
+static const rpc_method_binding methods[] = {
+  {"RunExpiry", expiry_run},
+  {"ListExpiringPoints", expiry_list_expiring},
+};
+
+const rpc_bindings expiry_methods = RPC_BINDINGS(methods);

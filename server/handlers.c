@@ -1,8 +1,7 @@
 /*
- * handlers.c - helpers shared by the handlers.
+ * handlers.c - helpers shared by the handler files (see handlers.h).
  */
 #include "handlers.h"
-#include "privacy.h"
 #include "validate.h"
 
 #include <assert.h>
@@ -10,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-grpc_status_code handler_acting_store(rpc_ctx *ctx, const char *requested, const char **code)
+/* The store a write acts for, in *code (borrowed: ctx or request memory); see
+ * handler_begin_write. */
+static grpc_status_code acting_store(rpc_ctx *ctx, const char *requested, const char **code)
 {
   if (!ctx->who.is_hq) {
     if (requested[0] != '\0' && strcmp(requested, ctx->who.store_code) != 0)
@@ -24,6 +25,26 @@ grpc_status_code handler_acting_store(rpc_ctx *ctx, const char *requested, const
   if (bad != NULL)
     return handler_invalid(ctx, bad);
   *code = requested;
+  return GRPC_STATUS_OK;
+}
+
+grpc_status_code handler_begin_write(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                     const char *store_code, const char *request_id,
+                                     int64_t member_id, write_member check, write_start *w)
+{
+  const char *store = NULL;
+  if (acting_store(ctx, store_code, &store) != GRPC_STATUS_OK)
+    return ctx->status;
+  const char *bad = validate_request_id(request_id);
+  if (bad == NULL && check == WRITE_MEMBER_REQUIRED && member_id <= 0)
+    bad = "member_id is required";
+  if (bad != NULL)
+    return handler_invalid(ctx, bad);
+  w->principal = handler_principal(ctx);
+  w->store = store;
+  w->request_id = request_id;
+  w->hash = rpc_request_hash(ctx, request);
+  w->member_id = check == WRITE_NO_MEMBER ? NULL : handler_int64(ctx, member_id);
   return GRPC_STATUS_OK;
 }
 
@@ -130,74 +151,3 @@ Loyalty__V1__PointsResult *handler_points_result(rpc_ctx *ctx, const PGresult *r
   result->replayed = handler_get_bool(r, row, 5);
   return result;
 }
-
-/* One row per identity (or one row with NULL identity columns). */
-#define MEMBER_SELECT                                                                     \
-  "SELECT m.member_id, coalesce(m.phone, ''), m.name,"                                    \
-  " coalesce(to_char(m.birthday, 'YYYY-MM-DD'), ''), m.tier, m.balance,"                  \
-  " m.lifetime_spend_cents, coalesce(s.store_code, ''), " SQL_TIMESTAMP("m.created_at") "," \
-  " i.kind, i.value, m.merged_into"                                                       \
-  " FROM members m LEFT JOIN stores s ON s.store_id = m.enrolled_store_id"                \
-  " LEFT JOIN identities i ON i.member_id = m.member_id "
-#define MEMBER_ORDER " ORDER BY i.linked_at, i.kind, i.value"
-
-const db_statement stmt_member_by_id = {
-  .name = "member_by_id",
-  .sql = MEMBER_SELECT "WHERE m.member_id = $1" MEMBER_ORDER,
-  .n_params = 1,
-};
-
-grpc_status_code handler_member_by(rpc_ctx *ctx, const db_statement *statement,
-                                   const char *const *values, Loyalty__V1__Member **member)
-{
-  PGresult *r = handler_query(ctx, statement, values);
-  if (r == NULL)
-    return ctx->status;
-  int rows = PQntuples(r);
-  if (rows == 0)
-    return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
-  if (!PQgetisnull(r, 0, 11))
-    return rpc_fail(ctx, GRPC_STATUS_FAILED_PRECONDITION, "member was merged (into member %s)",
-                    PQgetvalue(r, 0, 11));
-  Loyalty__V1__Member *m = arena_alloc(ctx->arena, sizeof *m);
-  loyalty__v1__member__init(m);
-  m->member_id = handler_get_int64(r, 0, 0);
-  m->phone = handler_get_text(ctx, r, 0, 1);
-  if (!ctx->who.sees_full_phone)
-    privacy_mask_phone(PQgetvalue(r, 0, 1), m->phone, strlen(m->phone) + 1);
-  m->name = handler_get_text(ctx, r, 0, 2);
-  m->birthday = handler_get_text(ctx, r, 0, 3);
-  m->tier = (Loyalty__V1__Tier)handler_get_int64(r, 0, 4);
-  m->balance = handler_get_int64(r, 0, 5);
-  m->lifetime_spend_cents = handler_get_int64(r, 0, 6);
-  m->enrolled_store = handler_get_text(ctx, r, 0, 7);
-  m->created_at = handler_get_text(ctx, r, 0, 8);
-  if (!PQgetisnull(r, 0, 9)) {
-    m->n_identities = (size_t)rows;
-    m->identities = arena_alloc(ctx->arena, (size_t)rows * sizeof *m->identities);
-    for (int i = 0; i < rows; i++) {
-      Loyalty__V1__Identity *id = arena_alloc(ctx->arena, sizeof *id);
-      loyalty__v1__identity__init(id);
-      id->kind = handler_get_text(ctx, r, i, 9);
-      id->value = handler_get_text(ctx, r, i, 10);
-      m->identities[i] = id;
-    }
-  }
-  *member = m;
-  return GRPC_STATUS_OK;
-}
-
-/* Statements for the other lookups share the select list; they live here with it. */
-const db_statement stmt_member_by_phone = {
-  .name = "member_by_phone",
-  .sql = MEMBER_SELECT "WHERE m.phone = $1" MEMBER_ORDER,
-  .n_params = 1,
-};
-
-const db_statement stmt_member_by_identity = {
-  .name = "member_by_identity",
-  .sql = MEMBER_SELECT
-  "WHERE m.member_id = (SELECT member_id FROM identities WHERE kind = $1 AND value = $2)"
-  MEMBER_ORDER,
-  .n_params = 2,
-};

@@ -1,14 +1,19 @@
 /*
- * handlers.h - the services loyaltyd serves, and helpers the handlers share.
+ * handlers.h - helpers the handler files share (handlers.c). The services and the method
+ * tables each handler file exports are in services.h.
  *
  * INTERFACE ROUTINES
- *   points_service, admin_service, health_service   bound in points.c/members.c, admin.c, health.c
- *   handler_acting_store   which store a write acts for, per the caller's key
+ *   handler_begin_write    the preamble every write shares: acting store, request_id,
+ *                          member_id; principal and request hash
+ *   handler_principal      who the ledger says caused a movement
+ *   handler_invalid        INVALID_ARGUMENT with a validate_* message
  *   handler_int64, handler_text_array   statement parameters in the call's arena
  *   handler_query          db_exec that turns a failure into the call's status; the result
  *                          is the call's, cleared with its arena
+ *   handler_query_catch    handler_query with one SQLSTATE turned into a status of its own
  *   handler_release        clear such a result early (handlers that loop over pages)
- *   handler_member_by      a Member message from one of the member statements
+ *   handler_get_int64, handler_get_bool, handler_get_text   a result's values
+ *   handler_points_result  the PointsResult of a movement's row
  *
  * ERRORS - one convention, from a field's check to the call's status:
  *   validate_* (validate.c) set nothing: NULL when the value is acceptable, else a static
@@ -25,7 +30,7 @@
  *   Logging: the dispatcher logs one line per call with its status and message; what the
  *     client is not told is logged where it is known: by rpc_fail_db (an unexpected
  *     database error at error level, a lost database at warn), db.c (a lost connection)
- *     and earn_batch.c (a batch written one by one instead). Handlers log nothing else.
+ *     and group_commit.c (a batch written one by one instead). Handlers log nothing else.
  */
 #ifndef LOYALTY_HANDLERS_H
 #define LOYALTY_HANDLERS_H
@@ -37,69 +42,41 @@
 #include "loyalty/v1/points.pb-c.h"
 #include "rpc.h"
 
-extern const rpc_service points_service;
-extern const rpc_service admin_service;
-extern const rpc_service health_service;
-
-/* Points methods bound in members.c, joined into points_service by points.c. */
-grpc_status_code members_enroll(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                ProtobufCMessage **response);
-grpc_status_code members_get(rpc_ctx *ctx, const ProtobufCMessage *request,
-                             ProtobufCMessage **response);
-grpc_status_code members_link_identity(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                       ProtobufCMessage **response);
-grpc_status_code members_set_birthday(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                      ProtobufCMessage **response);
-
-/* Admin.VerifyAudit, in audit.c; Admin.ListAudit, in audit_list.c. */
-grpc_status_code audit_verify(rpc_ctx *ctx, const ProtobufCMessage *request,
-                              ProtobufCMessage **response);
-grpc_status_code audit_list(rpc_ctx *ctx, const ProtobufCMessage *request,
-                            ProtobufCMessage **response);
-
-/* Admin.CreateCampaign, ListCampaigns and EndCampaign, in campaigns.c. */
-grpc_status_code campaigns_create(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                  ProtobufCMessage **response);
-grpc_status_code campaigns_list(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                ProtobufCMessage **response);
-grpc_status_code campaigns_end(rpc_ctx *ctx, const ProtobufCMessage *request,
-                               ProtobufCMessage **response);
-
-/* Admin.RunExpiry and ListExpiringPoints, in expiry.c. */
-grpc_status_code expiry_run(rpc_ctx *ctx, const ProtobufCMessage *request,
-                            ProtobufCMessage **response);
-grpc_status_code expiry_list_expiring(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                      ProtobufCMessage **response);
-
-/* Admin.GetProgram, UpdateProgram and AdjustPoints, in program.c. */
-grpc_status_code program_get(rpc_ctx *ctx, const ProtobufCMessage *request,
-                             ProtobufCMessage **response);
-grpc_status_code program_update(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                ProtobufCMessage **response);
-grpc_status_code program_adjust_points(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                       ProtobufCMessage **response);
-grpc_status_code program_list_tier_changes(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                           ProtobufCMessage **response);
-grpc_status_code program_merge_members(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                       ProtobufCMessage **response);
-grpc_status_code program_evaluate_tiers(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                        ProtobufCMessage **response);
-grpc_status_code program_set_tier(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                  ProtobufCMessage **response);
-/* Points.GetBalance, in points.c (SetTier answers with it). */
-grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                    ProtobufCMessage **response);
-
 /* Timestamps leave PostgreSQL as RFC 3339 in UTC. */
 #define SQL_TIMESTAMP(column) \
   "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
+/* What handler_begin_write checks of a write's member_id. */
+typedef enum write_member {
+  WRITE_MEMBER_REQUIRED,  /* > 0, else INVALID_ARGUMENT "member_id is required" (movements) */
+  WRITE_MEMBER_UNCHECKED, /* passed on as it is: the stored function answers an unknown one */
+  WRITE_NO_MEMBER,        /* the write names no member yet (EnrollMember) */
+} write_member;
+
+/* What every write passes to its stored function first; text in the call's arena or borrowed
+ * from the request, valid until the call ends. */
+typedef struct write_start {
+  const char *principal;  /* handler_principal */
+  const char *store;      /* the acting store; "" for none (an HQ key that names none) */
+  const char *request_id; /* the request's, validated */
+  const char *hash;       /* rpc_request_hash of the request */
+  const char *member_id;  /* decimal text; NULL with WRITE_NO_MEMBER */
+} write_start;
+
 /*
- * The store a write acts for, in *code (borrowed: ctx or request memory): a store key acts
- * for its own store and may not name another (PERMISSION_DENIED); an HQ key acts for the
- * store it names, or for none (""). Returns GRPC_STATUS_OK or the failure set in ctx.
+ * The preamble of a write, in this order:
+ *   1. the acting store: a store key acts for its own store and may not name another
+ *      (PERMISSION_DENIED, before any validation: who may act for which store is settled
+ *      before what the request says); an HQ key acts for the store_code it names (which
+ *      must be valid), or for none ("");
+ *   2. request_id (validate_request_id);
+ *   3. member_id, as check says.
+ * Fills *w and returns GRPC_STATUS_OK, or returns the failure set in ctx. The write then
+ * checks its own fields and makes its one query.
  */
-grpc_status_code handler_acting_store(rpc_ctx *ctx, const char *requested, const char **code);
+grpc_status_code handler_begin_write(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                     const char *store_code, const char *request_id,
+                                     int64_t member_id, write_member check, write_start *w);
 
 /* Who the ledger says caused a movement: the key_id of a store key; "key_id:operator" for an
  * HQ key. */
@@ -142,14 +119,5 @@ char *handler_get_text(rpc_ctx *ctx, const PGresult *r, int row, int column);
 /* The PointsResult in row of r, whose columns are POINTS_RESULT_COLUMNS; in ctx's arena. */
 #define POINTS_RESULT_COLUMNS "txn_id, points, balance, tier, tier_changed, replayed"
 Loyalty__V1__PointsResult *handler_points_result(rpc_ctx *ctx, const PGresult *r, int row);
-
-/* The Member that statement (one of members.c's) finds with values; NOT_FOUND if none. */
-grpc_status_code handler_member_by(rpc_ctx *ctx, const db_statement *statement,
-                                   const char *const *values, Loyalty__V1__Member **member);
-
-/* Statements for handler_member_by: by member_id ($1), phone ($1), identity ($1 kind, $2 value). */
-extern const db_statement stmt_member_by_id;
-extern const db_statement stmt_member_by_phone;
-extern const db_statement stmt_member_by_identity;
 
 #endif

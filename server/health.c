@@ -3,9 +3,13 @@
  *
  * "" (the server) and the loyalty services are SERVING while the server runs; any other
  * service name is NOT_FOUND, as the health protocol asks.
+ *
+ * INTERFACE ROUTINES
+ *   health_methods   the Health method bound here
  */
 #include "grpc/health/v1/health.pb-c.h"
 #include "handlers.h"
+#include "services.h"
 
 #include <string.h>
 
@@ -24,13 +28,8 @@ static grpc_status_code health_check(rpc_ctx *ctx, const ProtobufCMessage *reque
   return GRPC_STATUS_OK;
 }
 
-static const rpc_method_binding health_bindings[] = {
+static const rpc_method_binding methods[] = {
   {"Check", health_check},
 };
 
-const rpc_service health_service = {
-  .descriptor = &grpc__health__v1__health__descriptor,
-  .access = RPC_PUBLIC,
-  .bindings = health_bindings,
-  .n_bindings = 1,
-};
+const rpc_bindings health_methods = RPC_BINDINGS(methods);

@@ -9,8 +9,8 @@
 
 #include "auth.h"
 #include "db.h"
-#include "earn_batch.h"
-#include "handlers.h"
+#include "group_commit.h"
+#include "services.h"
 #include "log.h"
 #include "migrate.h"
 #include "options.h"
@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 
   grpc_init();
   db_pool *pool = db_pool_create(opts.db, opts.pool_size, opts.call_timeout_ms);
-  earn_batch_configure(opts.earn_batch, opts.earn_writers);
+  group_commit_configure(opts.earn_batch, opts.earn_writers);
   const rpc_service services[] = {points_service, admin_service, health_service};
   rpc_config config = {
     .listen = opts.listen,

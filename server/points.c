@@ -1,13 +1,21 @@
 /*
- * points.c - Points methods that move or report points: Earn, Redeem, Refund,
- * CancelRedemption, GetBalance, ListTransactions; and the Points service table.
+ * points.c - the methods that move or report points: Points.Earn, Redeem, Refund,
+ * CancelRedemption, GetBalance, ListTransactions, and Admin.AdjustPoints (HQ's corrections,
+ * a ledger row naming the operator and the reason).
  *
  * Each movement validates its request, then makes one call of its stored function
  * (db/functions/<movement>.sql), which is the whole transaction. Earn goes through
- * earn_batch.c, which may write it in one transaction with other members' earns.
+ * group_commit.c, which may write it in one transaction with other members' earns.
+ *
+ * INTERFACE ROUTINES
+ *   points_methods         the Points methods bound here
+ *   points_admin_methods   the Admin method bound here (AdjustPoints)
+ *   points_balance         a member's Balance, as GetBalance answers (points.h)
  */
-#include "earn_batch.h"
+#include "group_commit.h"
 #include "handlers.h"
+#include "points.h"
+#include "services.h"
 #include "validate.h"
 
 #include <stdlib.h>
@@ -31,6 +39,12 @@ static const db_statement stmt_cancel_redemption = {
   .sql = "SELECT " POINTS_RESULT_COLUMNS
          " FROM loyalty_cancel_redemption($1, $2, $3, $4, $5, $6)",
   .n_params = 6,
+};
+
+static const db_statement stmt_adjust = {
+  .name = "adjust",
+  .sql = "SELECT " POINTS_RESULT_COLUMNS " FROM loyalty_adjust($1, $2, $3, $4, $5, $6, $7)",
+  .n_params = 7,
 };
 
 /* One row per expiry date within 90 days (or one row with NULL expiry columns). The next
@@ -86,32 +100,28 @@ static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *reques
                                     ProtobufCMessage **response)
 {
   const Loyalty__V1__EarnRequest *req = (const Loyalty__V1__EarnRequest *)request;
-  /* Who may act for which store is settled before what the request says. */
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+  write_start w;
+  if (handler_begin_write(ctx, request, req->store_code, req->request_id, req->member_id,
+                          WRITE_MEMBER_REQUIRED, &w) != GRPC_STATUS_OK)
     return ctx->status;
-  const char *bad = validate_request_id(req->request_id);
-  if (bad == NULL && req->member_id <= 0)
-    bad = "member_id is required";
-  if (bad == NULL)
-    bad = validate_order_id(req->order_id, true);
+  const char *bad = validate_order_id(req->order_id, true);
   if (bad == NULL)
     bad = validate_amount_cents(req->amount_cents);
-  if (bad == NULL && store[0] == '\0')
+  if (bad == NULL && w.store[0] == '\0')
     bad = "store_code is required: an earn happens at a store";
   if (bad != NULL)
     return handler_invalid(ctx, bad);
   const char *params[EARN_N_PARAMS] = {
-    [EARN_PRINCIPAL] = handler_principal(ctx),
-    [EARN_STORE_CODE] = store,
-    [EARN_REQUEST_ID] = req->request_id,
-    [EARN_HASH] = rpc_request_hash(ctx, request),
-    [EARN_MEMBER_ID] = handler_int64(ctx, req->member_id),
+    [EARN_PRINCIPAL] = w.principal,
+    [EARN_STORE_CODE] = w.store,
+    [EARN_REQUEST_ID] = w.request_id,
+    [EARN_HASH] = w.hash,
+    [EARN_MEMBER_ID] = w.member_id,
     [EARN_ORDER_ID] = req->order_id,
     [EARN_AMOUNT_CENTS] = handler_int64(ctx, req->amount_cents),
   };
   Loyalty__V1__PointsResult *result;
-  if (earn_batch_earn(ctx, params, &result) != GRPC_STATUS_OK)
+  if (group_commit_earn(ctx, params, &result) != GRPC_STATUS_OK)
     return ctx->status;
   *response = &result->base;
   return GRPC_STATUS_OK;
@@ -121,15 +131,11 @@ static grpc_status_code points_redeem(rpc_ctx *ctx, const ProtobufCMessage *requ
                                       ProtobufCMessage **response)
 {
   const Loyalty__V1__RedeemRequest *req = (const Loyalty__V1__RedeemRequest *)request;
-  /* Who may act for which store is settled before what the request says. */
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+  write_start w;
+  if (handler_begin_write(ctx, request, req->store_code, req->request_id, req->member_id,
+                          WRITE_MEMBER_REQUIRED, &w) != GRPC_STATUS_OK)
     return ctx->status;
-  const char *bad = validate_request_id(req->request_id);
-  if (bad == NULL && req->member_id <= 0)
-    bad = "member_id is required";
-  if (bad == NULL)
-    bad = validate_points(req->points);
+  const char *bad = validate_points(req->points);
   if (bad == NULL)
     bad = validate_order_id(req->order_id, false);
   if (bad == NULL)
@@ -137,9 +143,8 @@ static grpc_status_code points_redeem(rpc_ctx *ctx, const ProtobufCMessage *requ
   if (bad != NULL)
     return handler_invalid(ctx, bad);
   const char *params[] = {
-    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
-    handler_int64(ctx, req->member_id), handler_int64(ctx, req->points), req->order_id,
-    req->reason,
+    w.principal, w.store, w.request_id, w.hash, w.member_id,
+    handler_int64(ctx, req->points), req->order_id, req->reason,
   };
   return move_points(ctx, &stmt_redeem, params, response);
 }
@@ -148,15 +153,11 @@ static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *requ
                                       ProtobufCMessage **response)
 {
   const Loyalty__V1__RefundRequest *req = (const Loyalty__V1__RefundRequest *)request;
-  /* Who may act for which store is settled before what the request says. */
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+  write_start w;
+  if (handler_begin_write(ctx, request, req->store_code, req->request_id, req->member_id,
+                          WRITE_MEMBER_REQUIRED, &w) != GRPC_STATUS_OK)
     return ctx->status;
-  const char *bad = validate_request_id(req->request_id);
-  if (bad == NULL && req->member_id <= 0)
-    bad = "member_id is required";
-  if (bad == NULL)
-    bad = validate_amount_cents(req->amount_cents);
+  const char *bad = validate_amount_cents(req->amount_cents);
   if (bad == NULL && req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL_ORDER_ID)
     bad = validate_order_id(req->order_id, true);
   if (bad == NULL && req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL__NOT_SET)
@@ -167,8 +168,7 @@ static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *requ
     return handler_invalid(ctx, bad);
   bool by_txn = req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL_TRANSACTION_ID;
   const char *params[] = {
-    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
-    handler_int64(ctx, req->member_id),
+    w.principal, w.store, w.request_id, w.hash, w.member_id,
     by_txn ? handler_int64(ctx, req->transaction_id) : NULL,
     by_txn ? NULL : req->order_id,
     req->original_store_code,
@@ -182,31 +182,24 @@ static grpc_status_code points_cancel_redemption(rpc_ctx *ctx, const ProtobufCMe
 {
   const Loyalty__V1__CancelRedemptionRequest *req =
       (const Loyalty__V1__CancelRedemptionRequest *)request;
-  /* Who may act for which store is settled before what the request says. */
-  const char *store;
-  if (handler_acting_store(ctx, req->store_code, &store) != GRPC_STATUS_OK)
+  write_start w;
+  if (handler_begin_write(ctx, request, req->store_code, req->request_id, req->member_id,
+                          WRITE_MEMBER_REQUIRED, &w) != GRPC_STATUS_OK)
     return ctx->status;
-  const char *bad = validate_request_id(req->request_id);
-  if (bad == NULL && req->member_id <= 0)
-    bad = "member_id is required";
-  if (bad == NULL && req->redemption_id <= 0)
-    bad = "redemption_id is required";
-  if (bad != NULL)
-    return handler_invalid(ctx, bad);
+  if (req->redemption_id <= 0)
+    return handler_invalid(ctx, "redemption_id is required");
   const char *params[] = {
-    handler_principal(ctx), store, req->request_id, rpc_request_hash(ctx, request),
-    handler_int64(ctx, req->member_id), handler_int64(ctx, req->redemption_id),
+    w.principal, w.store, w.request_id, w.hash, w.member_id,
+    handler_int64(ctx, req->redemption_id),
   };
   return move_points(ctx, &stmt_cancel_redemption, params, response);
 }
 
-grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                           ProtobufCMessage **response)
+grpc_status_code points_balance(rpc_ctx *ctx, int64_t member_id, ProtobufCMessage **response)
 {
-  const Loyalty__V1__GetBalanceRequest *req = (const Loyalty__V1__GetBalanceRequest *)request;
-  if (req->member_id <= 0)
+  if (member_id <= 0)
     return handler_invalid(ctx, "member_id is required");
-  const char *params[] = {handler_int64(ctx, req->member_id)};
+  const char *params[] = {handler_int64(ctx, member_id)};
   PGresult *r = handler_query(ctx, &stmt_balance, params);
   if (r == NULL)
     return ctx->status;
@@ -218,7 +211,7 @@ grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *reques
                     PQgetvalue(r, 0, 7));
   Loyalty__V1__Balance *b = arena_alloc(ctx->arena, sizeof *b);
   loyalty__v1__balance__init(b);
-  b->member_id = req->member_id;
+  b->member_id = member_id;
   b->balance = handler_get_int64(r, 0, 0);
   b->tier = (Loyalty__V1__Tier)handler_get_int64(r, 0, 1);
   b->lifetime_spend_cents = handler_get_int64(r, 0, 2);
@@ -237,6 +230,13 @@ grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *reques
   }
   *response = &b->base;
   return GRPC_STATUS_OK;
+}
+
+static grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                           ProtobufCMessage **response)
+{
+  const Loyalty__V1__GetBalanceRequest *req = (const Loyalty__V1__GetBalanceRequest *)request;
+  return points_balance(ctx, req->member_id, response);
 }
 
 /* The page token is the transaction_id the next page starts below. */
@@ -308,11 +308,31 @@ static grpc_status_code points_list_transactions(rpc_ctx *ctx, const ProtobufCMe
   return GRPC_STATUS_OK;
 }
 
-static const rpc_method_binding points_bindings[] = {
-  {"EnrollMember", members_enroll},
-  {"GetMember", members_get},
-  {"LinkIdentity", members_link_identity},
-  {"SetBirthday", members_set_birthday},
+static grpc_status_code points_adjust(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                      ProtobufCMessage **response)
+{
+  const Loyalty__V1__AdjustPointsRequest *req = (const Loyalty__V1__AdjustPointsRequest *)request;
+  write_start w;
+  if (handler_begin_write(ctx, request, req->store_code, req->request_id, req->member_id,
+                          WRITE_MEMBER_UNCHECKED, &w) != GRPC_STATUS_OK)
+    return ctx->status;
+  const char *bad = NULL;
+  if (req->points == 0 || req->points > VALIDATE_MAX_POINTS || req->points < -VALIDATE_MAX_POINTS)
+    bad = "points must be non-zero, at most 1000000000 either way";
+  if (bad == NULL && req->reason[0] == '\0')
+    bad = "reason is required";
+  if (bad == NULL)
+    bad = validate_reason(req->reason);
+  if (bad != NULL)
+    return handler_invalid(ctx, bad);
+  const char *params[] = {
+    w.principal, w.store, w.request_id, w.hash, w.member_id, handler_int64(ctx, req->points),
+    req->reason,
+  };
+  return move_points(ctx, &stmt_adjust, params, response);
+}
+
+static const rpc_method_binding methods[] = {
   {"Earn", points_earn},
   {"Redeem", points_redeem},
   {"Refund", points_refund},
@@ -321,9 +341,10 @@ static const rpc_method_binding points_bindings[] = {
   {"ListTransactions", points_list_transactions},
 };
 
-const rpc_service points_service = {
-  .descriptor = &loyalty__v1__points__descriptor,
-  .access = RPC_STORES,
-  .bindings = points_bindings,
-  .n_bindings = sizeof points_bindings / sizeof points_bindings[0],
+const rpc_bindings points_methods = RPC_BINDINGS(methods);
+
+static const rpc_method_binding admin_methods[] = {
+  {"AdjustPoints", points_adjust},
 };
+
+const rpc_bindings points_admin_methods = RPC_BINDINGS(admin_methods);

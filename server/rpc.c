@@ -474,7 +474,8 @@ static void *worker_main(void *arg)
   return NULL;
 }
 
-/* Binds each method of the services to its handler; -1 if one has none. */
+/* Binds each method of the services to its handler, looked up by name in the service's
+ * tables; -1 if one has none. */
 static int bind_methods(server *srv, const rpc_service *services, size_t n_services)
 {
   size_t total = 0;
@@ -489,9 +490,12 @@ static int bind_methods(server *srv, const rpc_service *services, size_t n_servi
       method_entry *entry = &srv->methods[srv->n_methods++];
       entry->service = service;
       entry->descriptor = &service->descriptor->methods[m];
-      for (size_t b = 0; b < service->n_bindings; b++) {
-        if (strcmp(service->bindings[b].name, entry->descriptor->name) == 0)
-          entry->handler = service->bindings[b].handler;
+      for (size_t t = 0; t < service->n_tables; t++) {
+        const rpc_bindings *table = service->tables[t];
+        for (size_t b = 0; b < table->n; b++) {
+          if (strcmp(table->methods[b].name, entry->descriptor->name) == 0)
+            entry->handler = table->methods[b].handler;
+        }
       }
       size_t len = strlen(service->descriptor->name) + strlen(entry->descriptor->name) + 3;
       entry->path = malloc(len);

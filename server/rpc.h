@@ -2,7 +2,8 @@
  * rpc.h - the gRPC core server and its one generic dispatcher.
  *
  * Services are described by protobuf-c's service descriptors; each method is bound by name
- * to a handler. For every call the dispatcher: unpacks the request into the call's arena,
+ * to a handler, found in the service's binding tables (one per handler file, see
+ * services.h). For every call the dispatcher: unpacks the request into the call's arena,
  * authenticates the caller (unless the service is public), borrows a database connection,
  * runs the handler, packs the response or the error status, logs one line, and frees the
  * arena when the call ends.
@@ -46,6 +47,15 @@ typedef struct rpc_method_binding {
   rpc_handler handler;
 } rpc_method_binding;
 
+/* A table of bindings: the methods one handler file serves. */
+typedef struct rpc_bindings {
+  const rpc_method_binding *methods;
+  size_t n;
+} rpc_bindings;
+
+/* An rpc_bindings of a rpc_method_binding array. */
+#define RPC_BINDINGS(array) {(array), sizeof(array) / sizeof((array)[0])}
+
 typedef enum rpc_access {
   RPC_PUBLIC,  /* no credentials (health check) */
   RPC_STORES,  /* store keys and HQ keys */
@@ -55,8 +65,8 @@ typedef enum rpc_access {
 typedef struct rpc_service {
   const ProtobufCServiceDescriptor *descriptor;
   rpc_access access;
-  const rpc_method_binding *bindings;
-  size_t n_bindings;
+  const rpc_bindings *const *tables; /* every method of descriptor bound in one of them */
+  size_t n_tables;
 } rpc_service;
 
 typedef struct rpc_config {

@@ -2,7 +2,7 @@
 --
 -- One formula (loyalty_earn_points) and one write (loyalty_earn_write) serve both ways in:
 -- loyalty_earn, one earn in its own transaction, which knows every case; and
--- loyalty_earn_batch, loyaltyd's group commit (server/earn_batch.c), many members' earns in
+-- loyalty_earn_batch, loyaltyd's group commit (server/group_commit.c), many members' earns in
 -- one transaction, which takes only the plain case.
 
 -- The points of an earn of p_amount_cents at store p_store_id, at moment p_at, by a member of

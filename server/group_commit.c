@@ -1,5 +1,5 @@
 /*
- * earn_batch.c - group commit for Earn (see earn_batch.h).
+ * group_commit.c - group commit for Earn (see group_commit.h).
  *
  * Memory: a job lives on its caller's stack; a writer fills in the caller's result and
  * status through job->ctx, whose arena only that writer touches until job->done is set
@@ -13,7 +13,7 @@
  * jobs' arenas: none is tied to an arena, which would keep a batch's result alive for as
  * long as one of its calls, or other calls' results for as long as the writer's.
  */
-#include "earn_batch.h"
+#include "group_commit.h"
 #include "handlers.h"
 #include "log.h"
 
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EARN_BATCH_HARD_MAX 64
+#define GROUP_COMMIT_HARD_MAX 64
 
 typedef struct earn_job {
   rpc_ctx *ctx;
@@ -53,9 +53,9 @@ static int writers;
 static int max_size = 64;
 static int max_writers = 1;
 
-void earn_batch_configure(int size, int n_writers)
+void group_commit_configure(int size, int n_writers)
 {
-  max_size = size < 1 ? 1 : size > EARN_BATCH_HARD_MAX ? EARN_BATCH_HARD_MAX : size;
+  max_size = size < 1 ? 1 : size > GROUP_COMMIT_HARD_MAX ? GROUP_COMMIT_HARD_MAX : size;
   max_writers = n_writers < 1 ? 1 : n_writers;
 }
 
@@ -112,7 +112,7 @@ static void write_one(db_conn *db, earn_job *job)
 /* The batch's parameters: one text[] or bytea[] literal per loyalty_earn parameter. */
 static void batch_params(rpc_ctx *ctx, earn_job **batch, int n, const char *out[EARN_N_PARAMS])
 {
-  char *column[EARN_BATCH_HARD_MAX];
+  char *column[GROUP_COMMIT_HARD_MAX];
   for (int p = 0; p < EARN_N_PARAMS; p++) {
     for (int i = 0; i < n; i++)
       column[i] = (char *)batch[i]->params[p];
@@ -158,11 +158,11 @@ static void write_batch(rpc_ctx *writer, earn_job **batch, int n)
     write_one(db, batch[i]);
 }
 
-grpc_status_code earn_batch_earn(rpc_ctx *ctx, const char *const params[EARN_N_PARAMS],
-                                 Loyalty__V1__PointsResult **result)
+grpc_status_code group_commit_earn(rpc_ctx *ctx, const char *const params[EARN_N_PARAMS],
+                                   Loyalty__V1__PointsResult **result)
 {
   earn_job self = {.ctx = ctx, .params = params, .queued = true};
-  earn_job *batch[EARN_BATCH_HARD_MAX];
+  earn_job *batch[GROUP_COMMIT_HARD_MAX];
 
   if (max_size == 1) { /* batching off: every call writes its own earn, in parallel */
     batch[0] = &self;

@@ -1,11 +1,11 @@
 /*
- * privacy.c - see privacy.h.
+ * phone_mask.c - see phone_mask.h.
  */
-#include "privacy.h"
+#include "phone_mask.h"
 
 #include <string.h>
 
-void privacy_mask_phone(const char *phone, char *out, size_t size)
+void phone_mask(const char *phone, char *out, size_t size)
 {
   size_t n = strlen(phone);
   if (size == 0)

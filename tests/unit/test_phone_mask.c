@@ -1,13 +1,13 @@
 /*
- * test_privacy.c - phone masking.
+ * test_phone_mask.c - phone masking.
  */
-#include "privacy.h"
+#include "phone_mask.h"
 #include "unit.h"
 
 static void expect(const char *phone, const char *want)
 {
   char out[32];
-  privacy_mask_phone(phone, out, sizeof out);
+  phone_mask(phone, out, sizeof out);
   CHECK(strcmp(out, want) == 0, "\"%s\": got \"%s\", want \"%s\"", phone, out, want);
 }
 
@@ -19,7 +19,7 @@ int main(void)
   expect("1234567", "*******");
   expect("12345678", "123*5678");
   char small[6];
-  privacy_mask_phone("13812341234", small, sizeof small);
+  phone_mask("13812341234", small, sizeof small);
   CHECK(strcmp(small, "138**") == 0, "truncated: got \"%s\"", small);
   UNIT_DONE();
 }

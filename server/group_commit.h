@@ -1,5 +1,5 @@
 /*
- * earn_batch.h - group commit for Earn.
+ * group_commit.h - group commit for Earn.
  *
  * Under load, Earn calls of different members that arrive while others are being written
  * are sent to PostgreSQL together: one call of loyalty_earn_batch, one round trip, one
@@ -14,11 +14,11 @@
  * max_size 1 there is no queue: every call writes its own earn.
  *
  * INTERFACE ROUTINES
- *   earn_batch_configure   sizes (max_size 1 turns batching off)
- *   earn_batch_earn        make one earn, batched with whatever else is waiting
+ *   group_commit_configure   sizes (max_size 1 turns batching off)
+ *   group_commit_earn        make one earn, batched with whatever else is waiting
  */
-#ifndef LOYALTY_EARN_BATCH_H
-#define LOYALTY_EARN_BATCH_H
+#ifndef LOYALTY_GROUP_COMMIT_H
+#define LOYALTY_GROUP_COMMIT_H
 
 #include "loyalty/v1/common.pb-c.h"
 #include "rpc.h"
@@ -35,11 +35,11 @@ enum {
   EARN_N_PARAMS
 };
 
-void earn_batch_configure(int max_size, int max_writers);
+void group_commit_configure(int max_size, int max_writers);
 
 /* Makes the earn described by params (text, borrowed until it returns). On GRPC_STATUS_OK
  * *result is filled (its memory in ctx->arena); otherwise the failure is set in ctx. */
-grpc_status_code earn_batch_earn(rpc_ctx *ctx, const char *const params[EARN_N_PARAMS],
+grpc_status_code group_commit_earn(rpc_ctx *ctx, const char *const params[EARN_N_PARAMS],
                                  Loyalty__V1__PointsResult **result);
 
 #endif
