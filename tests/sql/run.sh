@@ -47,7 +47,7 @@ admin -c "CREATE DATABASE $db"
 trap 'admin -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true' EXIT
 
 "$loyaltyd" --db-owner "$conninfo" --migrate-only --log-level warn \
-  || die "migrations failed in database $db"
+  || die "the database code (loyaltyd --migrate-only) failed in database $db"
 
 mkdir -p "$results"
 out=$results/$name.out
