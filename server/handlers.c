@@ -151,3 +151,20 @@ Loyalty__V1__PointsResult *handler_points_result(rpc_ctx *ctx, const PGresult *r
   result->replayed = handler_get_bool(r, row, 5);
   return result;
 }
+
+static const db_statement stmt_member_exists = {
+  .name = "member_exists",
+  .sql = "SELECT 1 FROM members WHERE member_id = $1",
+  .n_params = 1,
+};
+
+grpc_status_code handler_member_exists(rpc_ctx *ctx, const char *member_id)
+{
+  const char *params[] = {member_id};
+  PGresult *r = handler_query(ctx, &stmt_member_exists, params);
+  if (r == NULL)
+    return ctx->status;
+  if (PQntuples(r) == 0)
+    return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
+  return GRPC_STATUS_OK;
+}

@@ -14,6 +14,7 @@
  *   handler_release        clear such a result early (handlers that loop over pages)
  *   handler_get_int64, handler_get_bool, handler_get_text   a result's values
  *   handler_points_result  the PointsResult of a movement's row
+ *   handler_member_exists  NOT_FOUND for an unknown member (an empty list's question)
  *
  * ERRORS - one convention, from a field's check to the call's status:
  *   validate_* (validate.c) set nothing: NULL when the value is acceptable, else a static
@@ -119,5 +120,9 @@ char *handler_get_text(rpc_ctx *ctx, const PGresult *r, int row, int column);
 /* The PointsResult in row of r, whose columns are POINTS_RESULT_COLUMNS; in ctx's arena. */
 #define POINTS_RESULT_COLUMNS "txn_id, points, balance, tier, tier_changed, replayed"
 Loyalty__V1__PointsResult *handler_points_result(rpc_ctx *ctx, const PGresult *r, int row);
+
+/* GRPC_STATUS_OK if the member (member_id as text) exists, merged or not; else NOT_FOUND.
+ * For lists that came back empty: no rows, or no member? */
+grpc_status_code handler_member_exists(rpc_ctx *ctx, const char *member_id);
 
 #endif

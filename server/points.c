@@ -75,11 +75,6 @@ static const db_statement stmt_transactions = {
   .n_params = 3,
 };
 
-static const db_statement stmt_member_exists = {
-  .name = "member_exists",
-  .sql = "SELECT 1 FROM members WHERE member_id = $1",
-  .n_params = 1,
-};
 
 #define PAGE_SIZE_DEFAULT 50
 #define PAGE_SIZE_MAX 500
@@ -275,14 +270,8 @@ static grpc_status_code points_list_transactions(rpc_ctx *ctx, const ProtobufCMe
   if (r == NULL)
     return ctx->status;
   int rows = PQntuples(r);
-  if (rows == 0 && before == INT64_MAX) {
-    const char *exists_params[] = {member_id};
-    PGresult *exists = handler_query(ctx, &stmt_member_exists, exists_params);
-    if (exists == NULL)
-      return ctx->status;
-    if (PQntuples(exists) == 0)
-      return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
-  }
+  if (rows == 0 && before == INT64_MAX && handler_member_exists(ctx, member_id) != GRPC_STATUS_OK)
+    return ctx->status;
   Loyalty__V1__ListTransactionsResponse *out = arena_alloc(ctx->arena, sizeof *out);
   loyalty__v1__list_transactions_response__init(out);
   int n = rows > page_size ? page_size : rows;

@@ -20,23 +20,17 @@ static const db_statement stmt_tier_changes = {
   .n_params = 1,
 };
 
-static const db_statement stmt_member_known = {
-  .name = "member_known", .sql = "SELECT 1 FROM members WHERE member_id = $1", .n_params = 1};
-
 static grpc_status_code tiers_list_changes(rpc_ctx *ctx, const ProtobufCMessage *request,
                                            ProtobufCMessage **response)
 {
   const Loyalty__V1__ListTierChangesRequest *req =
       (const Loyalty__V1__ListTierChangesRequest *)request;
   const char *params[] = {handler_int64(ctx, req->member_id)};
-  PGresult *r = handler_query(ctx, &stmt_member_known, params);
+  PGresult *r = handler_query(ctx, &stmt_tier_changes, params);
   if (r == NULL)
     return ctx->status;
-  int known = PQntuples(r);
-  if (!known)
-    return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
-  r = handler_query(ctx, &stmt_tier_changes, params);
-  if (r == NULL)
+  /* No change of tier yet, or no such member? */
+  if (PQntuples(r) == 0 && handler_member_exists(ctx, params[0]) != GRPC_STATUS_OK)
     return ctx->status;
   Loyalty__V1__ListTierChangesResponse *out = arena_alloc(ctx->arena, sizeof *out);
   loyalty__v1__list_tier_changes_response__init(out);
