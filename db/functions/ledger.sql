@@ -22,7 +22,12 @@ LANGUAGE sql STABLE AS $$
     loyalty_field(l.request_id), loyalty_field(l.order_id), loyalty_field(l.reason),
     loyalty_field(coalesce(l.ref_txn_id::text, '')), loyalty_field(l.balance_after::text),
     loyalty_field(l.tier_after::text),
-    loyalty_field(to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'))),
+    loyalty_field(to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')),
+    -- When it happened, only where that is not when it was recorded: rows from before
+    -- business time hash as they did.
+    CASE WHEN l.occurred_at <> l.created_at
+         THEN loyalty_field(to_char(l.occurred_at AT TIME ZONE 'UTC',
+                                    'YYYY-MM-DD"T"HH24:MI:SS.US')) END),
     'UTF8')
 $$;
 
@@ -35,7 +40,8 @@ CREATE OR REPLACE FUNCTION loyalty_ledger_row(p_kind text, p_points bigint,
                                               p_amount_cents bigint DEFAULT 0,
                                               p_order_id text DEFAULT '',
                                               p_reason text DEFAULT '',
-                                              p_ref_txn_id bigint DEFAULT NULL)
+                                              p_ref_txn_id bigint DEFAULT NULL,
+                                              p_occurred_at timestamptz DEFAULT NULL)
 RETURNS ledger
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
@@ -52,12 +58,13 @@ BEGIN
   v.order_id := p_order_id;
   v.reason := p_reason;
   v.ref_txn_id := p_ref_txn_id;
+  v.occurred_at := p_occurred_at;  -- NULL: now, when it is recorded
   RETURN v;
 END $$;
 
 -- p_row, a movement of p_member (locked by the caller, as it was before the movement), made
--- the next link of the member's chain: its txn_id, member, time, prev_hash (the member's
--- head) and row_hash. The one place a ledger row gets its hash; written by
+-- the next link of the member's chain: its txn_id, member, time (and the time it happened,
+-- if not given: now), prev_hash (the member's head) and row_hash. The one place a ledger row gets its hash; written by
 -- loyalty_append_ledger, or set-wise by loyalty_earn_write (earn.sql). Whoever updates the
 -- member sets ledger_head to its row_hash.
 CREATE OR REPLACE FUNCTION loyalty_chain_row(p_member members, p_row ledger) RETURNS ledger
@@ -66,6 +73,7 @@ BEGIN
   p_row.txn_id := nextval('ledger_txn_id_seq');
   p_row.member_id := p_member.member_id;
   p_row.created_at := now();
+  p_row.occurred_at := coalesce(p_row.occurred_at, p_row.created_at);
   p_row.prev_hash := coalesce(p_member.ledger_head, '');
   p_row.row_hash := sha256(p_row.prev_hash || loyalty_ledger_canonical(p_row));
   RETURN p_row;
