@@ -18,8 +18,9 @@ LANGUAGE sql STABLE AS $$ SELECT (p_at AT TIME ZONE p.time_zone)::date $$;
 -- Expires the lots, last day before p_as_of, of up to p_limit members after p_after_member
 -- (by member_id), each member under its row lock: a run repeated, or two runs at once,
 -- expire each lot once. A member with a negative balance has no points left in lots, so
--- nothing to expire. Returns where it stopped and what it did; loyaltyd calls it until
--- members_done is 0, one transaction per call.
+-- nothing to expire. A member merged while the run waited for its lock is skipped: its lots
+-- went to the kept member, whose expired lots the next run finds. Returns where it stopped
+-- and what it did; loyaltyd calls it until members_done is 0, one transaction per call.
 CREATE OR REPLACE FUNCTION loyalty_expire(p_principal text, p_as_of date,
                                           p_after_member bigint, p_limit int,
                                           OUT last_member bigint, OUT members_done int,
@@ -40,7 +41,10 @@ BEGIN
     WHERE remaining > 0 AND expires_on < p_as_of AND member_id > p_after_member
     ORDER BY member_id LIMIT p_limit
   LOOP
-    v_member := loyalty_lock_member(v_member_id);
+    members_done := members_done + 1;
+    last_member := v_member_id;
+    SELECT * INTO STRICT v_member FROM members WHERE member_id = v_member_id FOR UPDATE;
+    CONTINUE WHEN v_member.merged_into IS NOT NULL;
     SELECT coalesce(sum(remaining), 0), count(*) INTO v_points, v_lots FROM lots
     WHERE member_id = v_member_id AND remaining > 0 AND expires_on < p_as_of;
     IF v_points > 0 THEN  -- 0 when a concurrent run got here first
@@ -52,7 +56,5 @@ BEGIN
       lots_expired := lots_expired + v_lots;
       points_expired := points_expired + v_points;
     END IF;
-    members_done := members_done + 1;
-    last_member := v_member_id;
   END LOOP;
 END $$;

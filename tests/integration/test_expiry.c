@@ -3,7 +3,9 @@
  * members with points about to expire. Expires lots of its own (dated in the past); runs
  * alone so that no other test sees a run.
  */
+#include <libpq-fe.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include "testlib.h"
 
@@ -146,6 +148,45 @@ static void upcoming_expiry_lists_members_to_remind(void)
                 GRPC_STATUS_INVALID_ARGUMENT);
 }
 
+/* A merge that commits while the run waits for the merged member's lock: the run skips that
+ * member (its lots went to the kept member) instead of failing its chunk; the next run
+ * expires them at the kept member. */
+static void a_member_merged_during_the_run_is_skipped(void)
+{
+  int64_t keep = tl_enroll(tl_hq, tl_birthday_other_month());
+  int64_t gone = tl_enroll(tl_hq, tl_birthday_other_month());
+  tl_earn(tl_hq, gone, 10000);
+  age_lot(gone, 100, 2);
+
+  PGconn *merger = PQconnectdb(tl.db);
+  ASSERT_TRUE(PQstatus(merger) == CONNECTION_OK);
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "BEGIN; SELECT loyalty_merge_members('test', '', '%s', '\\x00'::bytea, %" PRId64
+           ", %" PRId64 ")", tl_unique("merge"), keep, gone);
+  PGresult *r = PQexec(merger, sql); /* both rows stay locked until COMMIT */
+  ASSERT_TRUE(PQresultStatus(r) == PGRES_TUPLES_OK);
+  PQclear(r);
+
+  pthread_t run;
+  pthread_create(&run, NULL, run_thread, NULL); /* asserts the run answers OK */
+  int waited_ms = 0;
+  while (tl_sql_int("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND query LIKE '%%loyalty_expire%%'") == 0) {
+    ASSERT_TRUE(waited_ms < 10000);
+    usleep(10000);
+    waited_ms += 10;
+  }
+  PQclear(PQexec(merger, "COMMIT"));
+  PQfinish(merger);
+  pthread_join(run, NULL);
+  ASSERT_EQ_STR(expiry_rows(gone), "0 0");
+
+  run_expiry("");
+  ASSERT_EQ_STR(expiry_rows(keep), "1 -100");
+  ASSERT_EQ_INT(tl_balance(tl_hq, keep)->balance, 0);
+}
+
 int main(int argc, char **argv)
 {
   static const tl_test tests[] = {
@@ -153,6 +194,7 @@ int main(int argc, char **argv)
     {"two_runs_at_once_expire_each_lot_once", two_runs_at_once_expire_each_lot_once},
     {"negative_balance_has_nothing_to_expire", negative_balance_has_nothing_to_expire},
     {"upcoming_expiry_lists_members_to_remind", upcoming_expiry_lists_members_to_remind},
+    {"a_member_merged_during_the_run_is_skipped", a_member_merged_during_the_run_is_skipped},
   };
   return tl_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
