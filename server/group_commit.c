@@ -36,13 +36,13 @@ typedef struct earn_job {
 
 static const db_statement stmt_earn = {
   .name = "earn",
-  .sql = "SELECT * FROM loyalty_earn($1, $2, $3, $4, $5, $6, $7)",
+  .sql = "SELECT * FROM loyalty_earn($1, $2, $3, $4, $5, $6, $7, $8)",
   .n_params = EARN_N_PARAMS,
 };
 
 static const db_statement stmt_earn_batch = {
   .name = "earn_batch",
-  .sql = "SELECT * FROM loyalty_earn_batch($1, $2, $3, $4, $5, $6, $7)",
+  .sql = "SELECT * FROM loyalty_earn_batch($1, $2, $3, $4, $5, $6, $7, $8)",
   .n_params = EARN_N_PARAMS,
 };
 

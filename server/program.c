@@ -1,7 +1,7 @@
 /*
  * program.c - Admin.GetProgram and UpdateProgram: the program's rules (points per yuan, tier
  * thresholds and multipliers, birthday multiplier, minimum paid amount, time zone, expiry
- * and tier policies). Every change is recorded with who, when, old and new
+ * and tier policies, how far back a store may date a sale). Every change is recorded with who, when, old and new
  * (loyalty_update_program, db/functions/program.sql).
  *
  * INTERFACE ROUTINES
@@ -14,7 +14,8 @@
 #define PROGRAM_COLUMNS                                                                     \
   "points_per_yuan, senior_threshold_cents, vip_threshold_cents, supreme_threshold_cents," \
   " ordinary_permille, senior_permille, vip_permille, supreme_permille,"                   \
-  " birthday_multiplier, min_paid_cents, time_zone, expiry_policy, expiry_months, tier_policy"
+  " birthday_multiplier, min_paid_cents, time_zone, expiry_policy, expiry_months, tier_policy," \
+  " max_backdate_days"
 
 static const db_statement stmt_get_program = {
   .name = "get_program", .sql = "SELECT " PROGRAM_COLUMNS " FROM program"};
@@ -22,8 +23,8 @@ static const db_statement stmt_get_program = {
 static const db_statement stmt_update_program = {
   .name = "update_program",
   .sql = "SELECT " PROGRAM_COLUMNS " FROM loyalty_update_program($1, $2, $3, $4, $5, $6, $7,"
-         " $8, $9, $10, $11, $12, $13, $14, $15)",
-  .n_params = 15,
+         " $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+  .n_params = 16,
 };
 
 static grpc_status_code program_from_row(rpc_ctx *ctx, PGresult *r, ProtobufCMessage **response)
@@ -44,6 +45,9 @@ static grpc_status_code program_from_row(rpc_ctx *ctx, PGresult *r, ProtobufCMes
   p->expiry_policy = handler_get_text(ctx, r, 0, 11);
   p->expiry_months = (int32_t)handler_get_int64(r, 0, 12);
   p->tier_policy = handler_get_text(ctx, r, 0, 13);
+  p->optional_max_backdate_days_case =
+      LOYALTY__V1__PROGRAM__OPTIONAL_MAX_BACKDATE_DAYS_MAX_BACKDATE_DAYS;
+  p->max_backdate_days = (int32_t)handler_get_int64(r, 0, 14);
   *response = &p->base;
   return GRPC_STATUS_OK;
 }
@@ -82,6 +86,11 @@ static grpc_status_code program_update(rpc_ctx *ctx, const ProtobufCMessage *req
     p->expiry_policy,
     handler_int64(ctx, p->expiry_months),
     p->tier_policy,
+    /* optional: left out (an older client), it stays as it is */
+    p->optional_max_backdate_days_case ==
+            LOYALTY__V1__PROGRAM__OPTIONAL_MAX_BACKDATE_DAYS_MAX_BACKDATE_DAYS
+        ? handler_int64(ctx, p->max_backdate_days)
+        : NULL,
   };
   PGresult *r = handler_query(ctx, &stmt_update_program, params);
   return r ? program_from_row(ctx, r, response) : ctx->status;
