@@ -123,7 +123,7 @@ static void usage(FILE *out)
           "Files (CSV, UTF-8, header line, RFC 4180 quoting; times in UTC+08:00):\n"
           "  stores.csv    store_code,name,channel,region: 300 POS stores in 36 cities (SH001,\n"
           "                BJ014, ...; region = province) and 5 online shops: TM001 tmall,\n"
-          "                JD001 jd, WX001 wechat_mini, WEB001 web, DY001 other (Douyin).\n"
+          "                JD001 jd, MP001 wechat_mini, WEB001 web, DY001 other (Douyin).\n"
           "  members.csv   phone,name,birthday,identities,enrolled_store,enrolled_at: phone\n"
           "                empty for a few platform members; identities kind:value|... of the\n"
           "                channels the member used (tmall_nick, jd_pin, wechat_openid,\n"
@@ -194,8 +194,8 @@ static int parse_options(int argc, char **argv, gen_options *o)
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  int c;
-  while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+  int c, which = 0;
+  while ((c = getopt_long(argc, argv, "", longopts, &which)) != -1) {
     uint64_t n = 0;
     const char *want = NULL;
     switch (c) {
@@ -236,8 +236,8 @@ static int parse_options(int argc, char **argv, gen_options *o)
       return 2;
     }
     if (want != NULL) {
-      fprintf(stderr, "gen-brand: bad value \"%s\" for %s: want %s\n", optarg, argv[optind - 1],
-              want);
+      fprintf(stderr, "gen-brand: bad value \"%s\" for --%s: want %s\n", optarg,
+              longopts[which].name, want);
       return 2;
     }
   }
@@ -329,6 +329,15 @@ static void write_balance_row(gb_csv *w, const char *key, const gb_lot *lot)
   gb_csv_newline(w);
 }
 
+/* About one member in 50, by a hash of (seed, index): who may carry a past-dated row. */
+static bool past_pick(uint64_t seed, uint32_t index)
+{
+  uint64_t z = seed * 0xD1B54A32D192ED03u + index;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+  return (z ^ (z >> 31)) % 50 == 0;
+}
+
 /* Writes members.csv and balances.csv in member order; fills span[2 * i] and span[2 * i + 1]
  * with the first and last day (offsets from the first day) of member i's purchases and
  * refunds, first > last when it has none. */
@@ -371,7 +380,7 @@ static int write_members(const gb_brand *b, const gen_options *o, gb_member *m, 
     /* Past-dated rows: about one member in 50 of those with expired points, the first
      * --past-balances of them. */
     if (expired.points > 0 && t->past_rows < (uint64_t)o->past_balances &&
-        (b->seed ^ (uint64_t)i * 0x9E3779B97F4A7C15u) % 50 == 0) {
+        past_pick(b->seed, i)) {
       write_balance_row(&balances, key, &expired);
       t->past_rows++;
     }

@@ -268,7 +268,7 @@ static const struct {
 } online_shops[GB_N_ONLINE] = {
     {"TM001", "岚衣天猫旗舰店", GB_TMALL},
     {"JD001", "岚衣京东旗舰店", GB_JD},
-    {"WX001", "岚衣微信小程序商城", GB_WECHAT_MINI},
+    {"MP001", "岚衣微信小程序商城", GB_WECHAT_MINI},
     {"WEB001", "岚衣官网商城 (www, m)", GB_WEB},  /* a comma: the importer's quoting */
     {"DY001", "岚衣抖音旗舰店", GB_OTHER},
 };
