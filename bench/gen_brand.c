@@ -10,7 +10,8 @@
  *     Guangdong, Zhejiang (codes SH001, BJ014, ...; region = province), each city's first
  *     store a busier flagship; 5 online shops: Tmall, JD, WeChat mini program, web shop and
  *     a Douyin shop (channel `other`). The stores are the same for every seed.
- *   - Members enrol over the period (more in peaks, the brand growing ~15 % a year), 58 % in
+ *   - 40 % of members joined the old system in the two years before the period; the rest
+ *     enrol over it (more in peaks, the brand growing ~15 % a year), 58 % in
  *     a store, the rest on a platform; 8 % never buy. Purchases per member are Zipf
  *     (P(k) ~ k^-1.9, up to 200, fewer for late enrolees): about half buy once, a few buy
  *     dozens of times. 65 % of a member's orders are on the home channel; 3 in 4 first

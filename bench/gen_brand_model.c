@@ -194,8 +194,8 @@ static int32_t chinese_new_year(int y)
   return gb_days_from_civil(y, mmdd[y - 2010][0], mmdd[y - 2010][1]);
 }
 
-/* The relative weight of a day's orders in stores (w[0]) and online (w[1]), and of
- * enrolments (w[2]). */
+/* The relative weight of a day's orders in stores (w[0]) and online (w[1]), and of all
+ * business (w[2]). Members enrol by the curve of their home channel. */
 static void day_weights(int32_t day, int32_t first_day, double w[3])
 {
   int y, m, d;
@@ -374,7 +374,7 @@ void gb_brand_free(gb_brand *b)
 static const double home_channel_weights[GB_N_CHANNELS] = {58, 17, 8, 10, 3, 4};
 static const double order_channel_weights[GB_N_CHANNELS] = {50, 22, 10, 10, 3, 5};
 #define P_HOME_CHANNEL 0.65   /* an order on the member's home channel */
-#define P_ENROLLED_BEFORE 0.3  /* joined before the period */
+#define P_ENROLLED_BEFORE 0.4  /* joined before the period */
 #define P_NO_PURCHASE 0.08    /* enrolled, never bought */
 #define P_BUY_AT_ENROL 0.75   /* the first purchase is the enrolment visit */
 #define P_PHONELESS 0.01      /* of Tmall/JD/WeChat members: known by the identity only */
@@ -484,7 +484,7 @@ void gb_member_generate(const gb_brand *b, uint32_t index, gb_member *m)
   /* Members of the old system who joined in the two years before the period buy from its
    * first day on; the others join during it. */
   bool before = rng_chance(&r, P_ENROLLED_BEFORE);
-  int enrol_day = before ? 0 : sample_cum(b->day_cum[2], 0, last, rng_unit(&r));
+  int enrol_day = before ? 0 : sample_cum(b->day_cum[home != GB_POS], 0, last, rng_unit(&r));
   int32_t joined = before ? b->first_day - 1 - (int32_t)rng_below(&r, 730) : b->first_day + enrol_day;
   m->enrolled_at = sample_time(&r, joined, home != GB_POS);
   double level = exp(0.3 * rng_normal(&r));

@@ -90,7 +90,7 @@ typedef struct gb_brand {
   uint64_t seed;
   int32_t first_day, last_day;  /* the period, inclusive day numbers */
   int n_days;
-  double *day_cum[3];           /* [0] stores, [1] online, [2] enrolment: n_days + 1 prefix sums */
+  double *day_cum[3];           /* [0] stores, [1] online, [2] both: n_days + 1 prefix sums */
   double store_cum[GB_N_POS + 1];
   gb_store stores[GB_N_STORES];
   double activity_cum[GB_MAX_ORDERS + 1];
