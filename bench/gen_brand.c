@@ -23,8 +23,8 @@
  *     week in stores, a dip over the Chinese New Year holiday (table 2010-2035) and a
  *     shopping peak in the three weeks before it, weekends 1.7x in stores.
  *   - Refunds: 25 % of online orders (35 % of them partial), 8 % of store orders (30 %
- *     partial), 2-15 days after an online purchase, 0-7 days after a store one, never after
- *     the last day (clamped to it).
+ *     partial), 2-15 days after an online purchase, 0-7 days after a store one; one due
+ *     after the last day comes at a random time between the purchase and the last day.
  *   - Identities: tmall_nick, jd_pin, wechat_openid, pos_card for members who buy on (or
  *     enrol at) those channels; 1 % of Tmall/JD/WeChat members have no phone. Orders name
  *     the member as the channel knows them: Tmall by nick, JD by pin, WeChat mostly by openid,
@@ -372,6 +372,9 @@ static int write_members(const gb_brand *b, const gen_options *o, gb_member *m, 
         span[2 * (size_t)i + 1] = last;
     }
 
+    if (progress && (i + 1) % (o->members / 10) == 0)
+      fprintf(stderr, "gen-brand: members %u/%u (%.1f s)\n", i + 1, o->members, elapsed_s(&start));
+
     gb_lot live[GB_MAX_YEARS + 2], expired;
     int n_live = gb_member_points(b, m, live, &expired);
     if (n_live == 0 && expired.points == 0)
@@ -389,8 +392,6 @@ static int write_members(const gb_brand *b, const gen_options *o, gb_member *m, 
       write_balance_row(&balances, key, &live[k]);
       t->balance_points += live[k].points;
     }
-    if (progress && (i + 1) % (o->members / 10) == 0)
-      fprintf(stderr, "gen-brand: members %u/%u (%.1f s)\n", i + 1, o->members, elapsed_s(&start));
   }
   t->balance_rows = balances.rows;
   rows[0] = members.rows;

@@ -434,7 +434,9 @@ static void add_refund(const gb_brand *b, rng *r, gb_order *o, bool online)
   int64_t delay = online ? (2 + rng_below(r, 14)) * 86400 : rng_below(r, 8) * 86400;
   delay += rng_below(r, 12 * 3600);
   int64_t end = (int64_t)b->last_day * 86400 + 86399;
-  o->refund_at = o->at + delay > end ? end : o->at + delay;
+  if (o->at + delay > end)  /* a return due after the last day: within what is left */
+    delay = (int64_t)((double)(end - o->at) * rng_unit(r));
+  o->refund_at = o->at + delay;
 }
 
 static gb_ref order_ref(rng *r, gb_channel channel, bool has_phone)
