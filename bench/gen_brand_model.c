@@ -302,7 +302,7 @@ static void make_stores(gb_brand *b)
   for (int c = 0; c < N_CITIES; c++)
     for (int n = 1; n <= count[c]; n++, s++) {
       gb_store *st = &b->stores[s];
-      snprintf(st->code, sizeof st->code, "%s%03d", cities[c].code, n);
+      snprintf(st->code, sizeof st->code, "%s%03d", cities[c].code, n % 1000);
       if (n == 1)
         snprintf(st->name, sizeof st->name, "岚衣%s旗舰店", cities[c].name);
       else

@@ -55,8 +55,8 @@ typedef enum gb_ref {
 } gb_ref;
 
 typedef struct gb_store {
-  char code[8];        /* SH001, ... TM001 */
-  char name[64];
+  char code[16];       /* SH001, ... TM001 */
+  char name[96];
   const char *region;  /* province, or "online" */
   gb_channel channel;
 } gb_store;
