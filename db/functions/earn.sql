@@ -59,15 +59,18 @@ END $$;
 -- Makes earns of distinct members, each locked by the caller, whose requests are new and
 -- whose orders have not earned, in one statement: per earn the ledger row (chained, its
 -- reason the explanation), the lot, the member's balance, spend and tier, the request.
--- Returns one row per earn, in order. The one earn write: loyalty_earn makes one earn with
--- it, loyalty_earn_batch many.
+-- At a store whose channel has pending days (pending.sql) the points are pending instead:
+-- the row's pending_points, no lot, no spend or tier change until the release, and a
+-- pending_earns row saying when. Returns one row per earn, in order. The one earn write:
+-- loyalty_earn makes one earn with it, loyalty_earn_batch many.
 CREATE OR REPLACE FUNCTION loyalty_earn_write(p program, p_principal text[],
                                               p_store_code text[], p_store_id int[],
                                               p_request_id text[], p_hash bytea[],
                                               p_member_id bigint[], p_order_id text[],
                                               p_amount_cents bigint[])
 RETURNS TABLE (txn_id bigint, points bigint, balance bigint, tier smallint,
-               tier_changed boolean, replayed boolean, explanation text)
+               tier_changed boolean, replayed boolean, explanation text,
+               pending_points bigint, release_on date)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
@@ -80,19 +83,32 @@ BEGIN
                            order_id, amount_cents, n)
   ), earned AS (
     SELECT i.*, m AS member, e.points, e.explanation,
+           loyalty_pending_release_on(p, s.channel, now()) AS release_on,
            loyalty_tier_after(m, i.amount_cents, p) AS new_tier
-    FROM input i JOIN members m USING (member_id)
+    FROM input i JOIN members m USING (member_id) JOIN stores s USING (store_id)
     CROSS JOIN LATERAL loyalty_earn_points(p, i.amount_cents, m.tier, m.birthday, i.store_id,
                                            now()) e
   ), chained AS MATERIALIZED (
-    SELECT e.n, e.store_code, e.hash, e.member, e.amount_cents, e.explanation,
-           loyalty_chain_row(e.member, loyalty_ledger_row(
-             'earn', e.points, (e.member).balance + e.points, e.new_tier, e.principal,
-             e.request_id, p_store_id => e.store_id, p_amount_cents => e.amount_cents,
-             p_order_id => e.order_id, p_reason => e.explanation)) AS r
+    SELECT e.n, e.store_code, e.hash, e.member, e.explanation, e.release_on,
+           CASE WHEN e.release_on IS NULL THEN e.amount_cents ELSE 0 END AS spend_cents,
+           loyalty_chain_row(e.member, CASE WHEN e.release_on IS NULL
+             THEN loyalty_ledger_row(
+               'earn', e.points, (e.member).balance + e.points, e.new_tier, e.principal,
+               e.request_id, p_store_id => e.store_id, p_amount_cents => e.amount_cents,
+               p_order_id => e.order_id, p_reason => e.explanation)
+             ELSE loyalty_ledger_row(  -- pending: neither the balance nor the tier moves yet
+               'earn', 0, (e.member).balance, (e.member).tier, e.principal,
+               e.request_id, p_store_id => e.store_id, p_amount_cents => e.amount_cents,
+               p_order_id => e.order_id,
+               p_reason => format('pending until %s: %s', e.release_on, e.explanation),
+               p_pending_points => e.points) END) AS r
     FROM earned e
   ), ledger_rows AS (
     INSERT INTO ledger SELECT (c.r).* FROM chained c ORDER BY c.n
+  ), pending_rows AS (
+    INSERT INTO pending_earns (txn_id, member_id, release_on)
+    SELECT (c.r).txn_id, (c.r).member_id, c.release_on FROM chained c
+    WHERE c.release_on IS NOT NULL
   ), lot_rows AS (
     INSERT INTO lots (member_id, txn_id, points, remaining, expires_on)
     SELECT (c.r).member_id, (c.r).txn_id, (c.r).points,
@@ -102,8 +118,11 @@ BEGIN
   ), member_rows AS (
     UPDATE members m
     SET balance = (c.r).balance_after, tier = (c.r).tier_after, ledger_head = (c.r).row_hash,
-        lifetime_spend_cents = m.lifetime_spend_cents + c.amount_cents,
-        first_purchase_at = coalesce(m.first_purchase_at, now())
+        pending_points = m.pending_points + (c.r).pending_points,
+        lifetime_spend_cents = m.lifetime_spend_cents + c.spend_cents,
+        first_purchase_at = CASE WHEN c.release_on IS NULL
+                                 THEN coalesce(m.first_purchase_at, now())
+                                 ELSE m.first_purchase_at END
     FROM chained c WHERE m.member_id = (c.r).member_id
   ), request_rows AS (
     INSERT INTO requests (scope, request_id, method, request_hash, member_id, txn_id,
@@ -113,17 +132,20 @@ BEGIN
     FROM chained c
   )
   SELECT (c.r).txn_id, (c.r).points, (c.r).balance_after, (c.r).tier_after,
-         (c.r).tier_after <> (c.member).tier, false, c.explanation
+         (c.r).tier_after <> (c.member).tier, false, (c.r).reason, (c.r).pending_points,
+         c.release_on
   FROM chained c ORDER BY c.n;
 END $$;
 
--- Earn, alone in its transaction. A replay answers the original with its explanation; an
--- order this store has earned before is LY409; an earn names a store (LY400).
+-- Earn, alone in its transaction. A replay answers the original with its explanation (and
+-- pending points); an order this store has earned before is LY409; an earn names a store
+-- (LY400).
 CREATE OR REPLACE FUNCTION loyalty_earn(p_principal text, p_store_code text,
                                         p_request_id text, p_hash bytea, p_member_id bigint,
                                         p_order_id text, p_amount_cents bigint)
 RETURNS TABLE (txn_id bigint, points bigint, balance bigint, tier smallint,
-               tier_changed boolean, replayed boolean, explanation text)
+               tier_changed boolean, replayed boolean, explanation text,
+               pending_points bigint, release_on date)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -131,8 +153,9 @@ DECLARE
   v_program program;
 BEGIN
   IF w.replayed THEN
-    RETURN QUERY SELECT p.*, l.reason FROM loyalty_replay(w.earlier) p
-                 JOIN ledger l ON l.txn_id = p.txn_id;
+    RETURN QUERY SELECT p.*, l.reason, l.pending_points, pe.release_on
+                 FROM loyalty_replay(w.earlier) p JOIN ledger l ON l.txn_id = p.txn_id
+                 LEFT JOIN pending_earns pe ON pe.txn_id = p.txn_id;
     RETURN;
   END IF;
   IF w.store_id IS NULL THEN
@@ -159,7 +182,8 @@ CREATE OR REPLACE FUNCTION loyalty_earn_batch(p_principal text[], p_store_code t
                                               p_member_id bigint[], p_order_id text[],
                                               p_amount_cents bigint[])
 RETURNS TABLE (txn_id bigint, points bigint, balance bigint, tier smallint,
-               tier_changed boolean, replayed boolean, explanation text)
+               tier_changed boolean, replayed boolean, explanation text,
+               pending_points bigint, release_on date)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE

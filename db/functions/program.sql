@@ -4,6 +4,8 @@
 
 -- Replaces the program's rules. A rule set that breaks program's checks (thresholds not
 -- increasing, multipliers out of range, ...) or names an unknown time zone raises LY400.
+-- p_pending_days: days pending per channel (pending_days[channel], pending.sql); NULL leaves
+-- them as they are.
 CREATE OR REPLACE FUNCTION loyalty_update_program(p_principal text, p_points_per_yuan int,
                                                   p_senior bigint, p_vip bigint,
                                                   p_supreme bigint, p_ordinary_permille int,
@@ -12,7 +14,9 @@ CREATE OR REPLACE FUNCTION loyalty_update_program(p_principal text, p_points_per
                                                   p_birthday_multiplier int,
                                                   p_min_paid_cents bigint, p_time_zone text,
                                                   p_expiry_policy text, p_expiry_months int,
-                                                  p_tier_policy text) RETURNS program
+                                                  p_tier_policy text,
+                                                  p_pending_days int[] DEFAULT NULL)
+RETURNS program
 LANGUAGE plpgsql AS $$
 DECLARE
   v_old program;
@@ -31,13 +35,15 @@ BEGIN
                        birthday_multiplier = p_birthday_multiplier,
                        min_paid_cents = p_min_paid_cents, time_zone = p_time_zone,
                        expiry_policy = p_expiry_policy, expiry_months = p_expiry_months,
-                       tier_policy = p_tier_policy
+                       tier_policy = p_tier_policy,
+                       pending_days = coalesce(p_pending_days, pending_days)
     RETURNING * INTO v_new;
   EXCEPTION WHEN check_violation THEN
     RAISE 'invalid program: thresholds must increase (senior < vip < supreme, all > 0), '
           'multipliers from 0 to 10000 permille, points per yuan from 0 to 100, birthday '
           'multiplier from 1 to 10, minimum paid amount >= 0, expiry policy year_end, '
-          'rolling (1-120 months) or never, tier policy lifetime or rolling'
+          'rolling (1-120 months) or never, tier policy lifetime or rolling, pending days '
+          'from 0 to 90'
       USING ERRCODE = 'LY400';
   END;
   INSERT INTO program_changes (principal, old_rules, new_rules)

@@ -37,14 +37,19 @@ LANGUAGE sql IMMUTABLE AS $$
   END
 $$;
 
--- Net spend of the member in the 12 months before p_at: purchases minus refunds.
+-- Net spend of the member in the 12 months before p_at: purchases minus refunds. A purchase
+-- whose points are pending counts from its release, with its refunds, dated as they were
+-- (pending.sql); one refunded in full before its release never counts.
 CREATE OR REPLACE FUNCTION loyalty_rolling_spend(p_member_id bigint, p_at timestamptz)
 RETURNS bigint
 LANGUAGE sql STABLE AS $$
   SELECT coalesce(sum(CASE kind WHEN 'earn' THEN amount_cents ELSE -amount_cents END), 0)
-  FROM ledger
+  FROM ledger l
   WHERE member_id = p_member_id AND kind IN ('earn', 'refund')
     AND created_at >= p_at - interval '12 months' AND created_at < p_at
+    AND NOT EXISTS (SELECT 1 FROM pending_earns pe
+                    WHERE pe.txn_id = CASE l.kind WHEN 'earn' THEN l.txn_id ELSE l.ref_txn_id END
+                      AND pe.state <> 'released')
 $$;
 
 -- The net spend the tier policy counts for p_member at p_at.
