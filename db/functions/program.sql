@@ -26,6 +26,11 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = p_time_zone) THEN
     RAISE 'unknown time zone' USING ERRCODE = 'LY400', DETAIL = p_time_zone;
   END IF;
+  -- The table's check says the same; this says it alone.
+  IF EXISTS (SELECT 1 FROM unnest(p_pending_days) d WHERE d NOT BETWEEN 0 AND 90) THEN
+    RAISE 'pending days must be from 0 to 90' USING ERRCODE = 'LY400',
+      DETAIL = array_to_string(p_pending_days, ',');
+  END IF;
   BEGIN
     UPDATE program SET points_per_yuan = p_points_per_yuan, senior_threshold_cents = p_senior,
                        vip_threshold_cents = p_vip, supreme_threshold_cents = p_supreme,
@@ -42,8 +47,7 @@ BEGIN
     RAISE 'invalid program: thresholds must increase (senior < vip < supreme, all > 0), '
           'multipliers from 0 to 10000 permille, points per yuan from 0 to 100, birthday '
           'multiplier from 1 to 10, minimum paid amount >= 0, expiry policy year_end, '
-          'rolling (1-120 months) or never, tier policy lifetime or rolling, pending days '
-          'from 0 to 90'
+          'rolling (1-120 months) or never, tier policy lifetime or rolling'
       USING ERRCODE = 'LY400';
   END;
   INSERT INTO program_changes (principal, old_rules, new_rules)
