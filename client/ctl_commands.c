@@ -354,6 +354,7 @@ static int points_earn(ctl_env *env, const ctl_args *args)
       !positional_yuan(args, 1, &req.amount_cents))
     return CTL_EXIT_USAGE;
   req.order_id = (char *)ctl_arg(args, "order");
+  req.occurred_at = (char *)(ctl_arg(args, "occurred-at") ? ctl_arg(args, "occurred-at") : "");
   req.store_code = (char *)store(args);
   req.request_id = (char *)request_id(args);
   return ctl_call_and_print(env, POINTS("Earn"), &req.base,
@@ -398,6 +399,7 @@ static int points_refund(ctl_env *env, const ctl_args *args)
     req.original_case = LOYALTY__V1__REFUND_REQUEST__ORIGINAL_ORDER_ID;
     req.original_store_code = (char *)(original_store ? original_store : "");
   }
+  req.occurred_at = (char *)(ctl_arg(args, "occurred-at") ? ctl_arg(args, "occurred-at") : "");
   req.store_code = (char *)store(args);
   req.request_id = (char *)request_id(args);
   return ctl_call_and_print(env, POINTS("Refund"), &req.base,
@@ -523,6 +525,7 @@ static int audit_list(ctl_env *env, const ctl_args *args)
   req.until = (char *)(ctl_arg(args, "until") ? ctl_arg(args, "until") : "");
   req.kind = (char *)(ctl_arg(args, "kind") ? ctl_arg(args, "kind") : "");
   req.page_token = (char *)(ctl_arg(args, "page-token") ? ctl_arg(args, "page-token") : "");
+  req.late = ctl_flag(args, "late");
   bool csv = ctl_flag(args, "csv"), all = ctl_flag(args, "all");
   if (!csv && !all)
     return ctl_call_and_print(env, ADMIN("ListAudit"), &req.base,
@@ -595,6 +598,7 @@ static int program_set(ctl_env *env, const ctl_args *args)
     {"birthday-multiplier", false, NULL, &p->birthday_multiplier},
     {"min-paid", true, &p->min_paid_cents, NULL},
     {"expiry-months", false, NULL, &p->expiry_months},
+    {"max-backdate-days", false, NULL, &p->max_backdate_days},
   };
   int rc = CTL_EXIT_OK;
   for (size_t i = 0; i < sizeof fields / sizeof fields[0] && rc == CTL_EXIT_OK; i++) {
@@ -610,6 +614,10 @@ static int program_set(ctl_env *env, const ctl_args *args)
     else
       *fields[i].narrow = (int32_t)n;
   }
+  /* Sent back as the server gave it, or as set here (an older server leaves it out). */
+  if (ctl_arg(args, "max-backdate-days") != NULL)
+    p->optional_max_backdate_days_case =
+        LOYALTY__V1__PROGRAM__OPTIONAL_MAX_BACKDATE_DAYS_MAX_BACKDATE_DAYS;
   char *time_zone = p->time_zone, *expiry = p->expiry_policy, *tiers = p->tier_policy;
   if (ctl_arg(args, "tier-policy") != NULL)
     p->tier_policy = (char *)ctl_arg(args, "tier-policy");
@@ -833,7 +841,7 @@ static int health(ctl_env *env, const ctl_args *args)
 
 static const char *const history_flags[] = {"all", NULL};
 static const char *const list_flags[] = {"all", NULL};
-static const char *const audit_flags[] = {"all", "csv", NULL};
+static const char *const audit_flags[] = {"all", "csv", "late", NULL};
 static const char *const csv_flags[] = {"csv", NULL};
 
 #define WRITE_OPTS " [--store CODE] [--request-id ID]"
@@ -875,14 +883,19 @@ const ctl_command ctl_commands[] = {
    member_set_tier},
   {"member", "tiers", "MEMBER_ID", "every tier change of the member, with its reason (HQ)",
    NULL, member_tiers},
-  {"points", "earn", "MEMBER_ID AMOUNT --order ORDER_ID" WRITE_OPTS,
-   "points for a purchase of AMOUNT yuan (e.g. 199.90)", NULL, points_earn},
+  {"points", "earn", "MEMBER_ID AMOUNT --order ORDER_ID [--occurred-at TIME]" WRITE_OPTS,
+   "points for a purchase of AMOUNT yuan (e.g. 199.90); --occurred-at: when the sale happened,"
+   " RFC 3339 (2026-11-11T23:59:00+08:00; default now): its campaigns, birthday month, rules"
+   " and expiry count",
+   NULL, points_earn},
   {"points", "redeem", "MEMBER_ID POINTS [--order ORDER_ID] [--reason TEXT]" WRITE_OPTS,
    "spend points", NULL, points_redeem},
   {"points", "refund",
-   "MEMBER_ID AMOUNT (--txn EARN_TXN_ID | --order ORDER_ID [--original-store CODE])" WRITE_OPTS,
+   "MEMBER_ID AMOUNT (--txn EARN_TXN_ID | --order ORDER_ID [--original-store CODE])"
+   " [--occurred-at TIME]" WRITE_OPTS,
    "refund AMOUNT yuan of a purchase: takes its points back in proportion; --original-store:"
-   " the store whose receipt ORDER_ID is (default: the acting store's, else the member's only)",
+   " the store whose receipt ORDER_ID is (default: the acting store's, else the member's only);"
+   " --occurred-at: when the return happened, RFC 3339, not before the purchase (default now)",
    NULL, points_refund},
   {"points", "cancel", "MEMBER_ID REDEMPTION_TXN_ID" WRITE_OPTS,
    "cancel a redemption: gives its points back", NULL, points_cancel},
@@ -897,7 +910,8 @@ const ctl_command ctl_commands[] = {
    "[--points-per-yuan N] [--senior YUAN] [--vip YUAN] [--supreme YUAN]"
    " [--ordinary-permille N] [--senior-permille N] [--vip-permille N] [--supreme-permille N]"
    " [--birthday-multiplier N] [--min-paid YUAN] [--time-zone TZ]"
-   " [--expiry year_end|rolling|never] [--expiry-months N] [--tier-policy lifetime|rolling]",
+   " [--expiry year_end|rolling|never] [--expiry-months N] [--tier-policy lifetime|rolling]"
+   " [--max-backdate-days N]",
    "change the rules, from now on; recorded with who and when (HQ)", NULL, program_set},
   {"expiry", "run", "[--as-of YYYY-MM-DD]",
    "expire every lot whose last day is before the date (default today); safe to repeat (HQ)",
@@ -921,8 +935,10 @@ const ctl_command ctl_commands[] = {
    audit_verify},
   {"audit", "list",
    "[--member ID] [--store CODE] [--principal KEY_ID] [--since WHEN] [--until WHEN] [--kind K]"
-   " [--page-size N] [--page-token T] [--all] [--csv]",
-   "the audit trail, newest first: movements and admin changes (HQ)", audit_flags, audit_list},
+   " [--page-size N] [--page-token T] [--all] [--csv] [--late]",
+   "the audit trail, newest first: movements and admin changes (HQ); --late: only movements"
+   " recorded more than an hour after they happened, and HQ's dating beyond max_backdate_days",
+   audit_flags, audit_list},
   {"health", NULL, "[SERVICE]", "check that the server is serving", NULL, health},
 };
 

@@ -1,6 +1,9 @@
 /*
  * audit_list.c - Admin.ListAudit: the audit trail, ledger movements and admin changes in one
  * list, newest first, filtered by member, store, principal, time range and kind, in pages.
+ * A movement's `at` is when it was recorded, beside when it happened (occurred_at); --late
+ * keeps the movements recorded more than an hour after they happened (loyalty_late,
+ * db/functions/business_time.sql) and HQ's records of dating one beyond max_backdate_days.
  *
  * The page token is the position of the page's last entry: its time, source and id.
  *
@@ -20,22 +23,25 @@
 static const db_statement stmt_list_audit = {
   .name = "list_audit",
   .sql = "SELECT source, id, to_char(at AT TIME ZONE 'UTC', " AUDIT_TIME_FORMAT "), principal,"
-         " kind, member_id, store_code, subject, points, amount_cents, detail FROM ("
+         " kind, member_id, store_code, subject, points, amount_cents, detail,"
+         " to_char(occurred_at AT TIME ZONE 'UTC', " AUDIT_TIME_FORMAT "), late FROM ("
          "   SELECT 'ledger' AS source, l.txn_id AS id, l.created_at AS at, l.principal, l.kind,"
          "          l.member_id, coalesce(s.store_code, '') AS store_code, l.order_id AS subject,"
-         "          l.points, l.amount_cents, l.reason AS detail"
+         "          l.points, l.amount_cents, l.reason AS detail, l.occurred_at,"
+         "          loyalty_late(l.created_at, l.occurred_at) AS late"
          "   FROM ledger l LEFT JOIN stores s USING (store_id)"
+         "   WHERE NOT $11 OR loyalty_late(l.created_at, l.occurred_at)"
          "   UNION ALL"
          "   SELECT 'admin', a.audit_id, a.created_at, a.principal, a.action, 0,"
-         "          a.store_code, a.subject, 0, 0, a.detail"
-         "   FROM admin_audit a) e"
+         "          a.store_code, a.subject, 0, 0, a.detail, a.created_at, false"
+         "   FROM admin_audit a WHERE NOT $11 OR a.action = 'backdate') e"
          " WHERE ($1 = 0 OR e.member_id = $1) AND ($2 = '' OR e.store_code = $2)"
          "   AND ($3 = '' OR starts_with(e.principal, $3))"
          "   AND ($4 = '' OR e.at >= $4::timestamptz) AND ($5 = '' OR e.at < $5::timestamptz)"
          "   AND ($6 = '' OR e.kind = $6)"
          "   AND ($7 = '' OR (e.at, e.source, e.id) < ($7::timestamptz, $8, $9::bigint))"
          " ORDER BY e.at DESC, e.source DESC, e.id DESC LIMIT $10",
-  .n_params = 10,
+  .n_params = 11,
 };
 
 /* "2026-11-23T01:02:03.456789Z|ledger|42" into its parts (pointing into a copy). */
@@ -76,7 +82,7 @@ static grpc_status_code audit_list(rpc_ctx *ctx, const ProtobufCMessage *request
   int page_size = req->page_size ? req->page_size : AUDIT_PAGE_DEFAULT;
   const char *params[] = {
     handler_int64(ctx, req->member_id), req->store_code, req->principal, req->since, req->until,
-    req->kind, at, source, id, handler_int64(ctx, page_size + 1),
+    req->kind, at, source, id, handler_int64(ctx, page_size + 1), req->late ? "true" : "false",
   };
   PGresult *r = handler_query(ctx, &stmt_list_audit, params);
   if (r == NULL)
@@ -101,6 +107,8 @@ static grpc_status_code audit_list(rpc_ctx *ctx, const ProtobufCMessage *request
     e->points = handler_get_int64(r, i, 8);
     e->amount_cents = handler_get_int64(r, i, 9);
     e->detail = handler_get_text(ctx, r, i, 10);
+    e->occurred_at = handler_get_text(ctx, r, i, 11);
+    e->late = handler_get_bool(r, i, 12);
     out->entries[i] = e;
   }
   if (rows > page_size) {

@@ -41,13 +41,14 @@ typedef struct earn_job {
 
 static const db_statement stmt_earn = {
   .name = "earn",
-  .sql = "SELECT " EARN_RESULT_COLUMNS " FROM loyalty_earn($1, $2, $3, $4, $5, $6, $7)",
+  .sql = "SELECT " EARN_RESULT_COLUMNS " FROM loyalty_earn($1, $2, $3, $4, $5, $6, $7, $8)",
   .n_params = EARN_N_PARAMS,
 };
 
 static const db_statement stmt_earn_batch = {
   .name = "earn_batch",
-  .sql = "SELECT " EARN_RESULT_COLUMNS " FROM loyalty_earn_batch($1, $2, $3, $4, $5, $6, $7)",
+  .sql = "SELECT " EARN_RESULT_COLUMNS
+         " FROM loyalty_earn_batch($1, $2, $3, $4, $5, $6, $7, $8)",
   .n_params = EARN_N_PARAMS,
 };
 

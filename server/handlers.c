@@ -69,13 +69,18 @@ const char *handler_text_array(rpc_ctx *ctx, char *const *strings, size_t n)
 {
   size_t size = 3;
   for (size_t i = 0; i < n; i++)
-    size += 2 * strlen(strings[i]) + 3;
+    size += strings[i] ? 2 * strlen(strings[i]) + 3 : 5;
   char *out = arena_alloc(ctx->arena, size);
   char *p = out;
   *p++ = '{';
   for (size_t i = 0; i < n; i++) {
     if (i > 0)
       *p++ = ',';
+    if (strings[i] == NULL) {
+      memcpy(p, "NULL", 4);
+      p += 4;
+      continue;
+    }
     *p++ = '"';
     for (const char *s = strings[i]; *s; s++) {
       if (*s == '"' || *s == '\\')

@@ -89,7 +89,8 @@ grpc_status_code handler_invalid(rpc_ctx *ctx, const char *why);
 /* Decimal text of v, in the arena. */
 const char *handler_int64(rpc_ctx *ctx, int64_t v);
 
-/* A PostgreSQL text[] literal of strings[0..n-1], in the arena. */
+/* A PostgreSQL text[] literal of strings[0..n-1] (a NULL string is a NULL element), in the
+ * arena. */
 const char *handler_text_array(rpc_ctx *ctx, char *const *strings, size_t n);
 
 /*

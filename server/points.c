@@ -12,6 +12,7 @@
  *   points_admin_methods   the Admin method bound here (AdjustPoints)
  *   points_balance         a member's Balance, as GetBalance answers (points.h)
  */
+#include "business_time.h"
 #include "group_commit.h"
 #include "handlers.h"
 #include "points.h"
@@ -30,8 +31,8 @@ static const db_statement stmt_redeem = {
 static const db_statement stmt_refund = {
   .name = "refund",
   .sql = "SELECT " POINTS_RESULT_COLUMNS
-         " FROM loyalty_refund($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-  .n_params = 9,
+         " FROM loyalty_refund($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+  .n_params = 10,
 };
 
 static const db_statement stmt_cancel_redemption = {
@@ -84,6 +85,7 @@ static const db_statement stmt_transactions = {
   .name = "transactions",
   .sql = "SELECT l.txn_id, l.kind, l.points, l.amount_cents, coalesce(s.store_code, ''),"
          " l.order_id, l.request_id, " SQL_TIMESTAMP("l.created_at") ", l.balance_after,"
+         " " SQL_TIMESTAMP("l.occurred_at") ", loyalty_late(l.created_at, l.occurred_at),"
          " l.pending_points, coalesce(to_char(pe.release_on, 'YYYY-MM-DD'), '')"
          " FROM ledger l LEFT JOIN stores s ON s.store_id = l.store_id"
          " LEFT JOIN pending_earns pe ON pe.txn_id = l.txn_id"
@@ -93,6 +95,18 @@ static const db_statement stmt_transactions = {
   .n_params = 3,
 };
 
+
+/* occurred_at as the stored functions take it: NULL when empty (now), else the time in UTC
+ * to the microsecond (validated: validate_occurred_at). */
+static const char *occurred_at_param(rpc_ctx *ctx, const char *occurred_at)
+{
+  int64_t t;
+  if (occurred_at[0] == '\0' || business_time_parse(occurred_at, &t) != 0)
+    return NULL;
+  char *text = arena_alloc(ctx->arena, BUSINESS_TIME_TEXT);
+  business_time_format(t, text);
+  return text;
+}
 
 #define PAGE_SIZE_DEFAULT 50
 #define PAGE_SIZE_MAX 500
@@ -122,6 +136,8 @@ static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *reques
     bad = validate_amount_cents(req->amount_cents);
   if (bad == NULL && w.store[0] == '\0')
     bad = "store_code is required: an earn happens at a store";
+  if (bad == NULL)
+    bad = validate_occurred_at(req->occurred_at);
   if (bad != NULL)
     return handler_invalid(ctx, bad);
   const char *params[EARN_N_PARAMS] = {
@@ -132,6 +148,7 @@ static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *reques
     [EARN_MEMBER_ID] = w.member_id,
     [EARN_ORDER_ID] = req->order_id,
     [EARN_AMOUNT_CENTS] = handler_int64(ctx, req->amount_cents),
+    [EARN_OCCURRED_AT] = occurred_at_param(ctx, req->occurred_at),
   };
   Loyalty__V1__PointsResult *result;
   if (group_commit_earn(ctx, params, &result) != GRPC_STATUS_OK)
@@ -177,6 +194,8 @@ static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *requ
     bad = "the original purchase is required: transaction_id or order_id";
   if (bad == NULL && req->original_store_code[0] != '\0')
     bad = validate_store_code(req->original_store_code);
+  if (bad == NULL)
+    bad = validate_occurred_at(req->occurred_at);
   if (bad != NULL)
     return handler_invalid(ctx, bad);
   bool by_txn = req->original_case == LOYALTY__V1__REFUND_REQUEST__ORIGINAL_TRANSACTION_ID;
@@ -186,6 +205,7 @@ static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *requ
     by_txn ? NULL : req->order_id,
     req->original_store_code,
     handler_int64(ctx, req->amount_cents),
+    occurred_at_param(ctx, req->occurred_at),
   };
   return move_points(ctx, &stmt_refund, params, response);
 }
@@ -334,8 +354,10 @@ static grpc_status_code points_list_transactions(rpc_ctx *ctx, const ProtobufCMe
     t->request_id = handler_get_text(ctx, r, i, 6);
     t->created_at = handler_get_text(ctx, r, i, 7);
     t->balance_after = handler_get_int64(r, i, 8);
-    t->pending_points = handler_get_int64(r, i, 9);
-    t->release_on = handler_get_text(ctx, r, i, 10);
+    t->occurred_at = handler_get_text(ctx, r, i, 9);
+    t->late = handler_get_bool(r, i, 10);
+    t->pending_points = handler_get_int64(r, i, 11);
+    t->release_on = handler_get_text(ctx, r, i, 12);
     out->transactions[i] = t;
   }
   if (rows > page_size)

@@ -1,7 +1,8 @@
 /*
  * program.c - Admin.GetProgram and UpdateProgram: the program's rules (points per yuan, tier
  * thresholds and multipliers, birthday multiplier, minimum paid amount, time zone, expiry
- * and tier policies, days pending per channel). Every change is recorded with who, when, old and new
+ * and tier policies, how far back a store may date a sale, days pending per channel). Every
+ * change is recorded with who, when, old and new
  * (loyalty_update_program, db/functions/program.sql).
  *
  * INTERFACE ROUTINES
@@ -18,7 +19,7 @@
   "points_per_yuan, senior_threshold_cents, vip_threshold_cents, supreme_threshold_cents," \
   " ordinary_permille, senior_permille, vip_permille, supreme_permille,"                   \
   " birthday_multiplier, min_paid_cents, time_zone, expiry_policy, expiry_months, tier_policy," \
-  " array_to_string(pending_days, ',')"
+  " max_backdate_days, array_to_string(pending_days, ',')"
 
 /* program.pending_days has one element per channel, CHANNEL_POS (1) .. CHANNEL_OTHER (6). */
 #define N_CHANNELS 6
@@ -29,8 +30,8 @@ static const db_statement stmt_get_program = {
 static const db_statement stmt_update_program = {
   .name = "update_program",
   .sql = "SELECT " PROGRAM_COLUMNS " FROM loyalty_update_program($1, $2, $3, $4, $5, $6, $7,"
-         " $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-  .n_params = 16,
+         " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+  .n_params = 17,
 };
 
 /* The PendingDays of "d1,d2,...,d6" (program.pending_days as text): the channels with days. */
@@ -97,7 +98,10 @@ static grpc_status_code program_from_row(rpc_ctx *ctx, PGresult *r, ProtobufCMes
   p->expiry_policy = handler_get_text(ctx, r, 0, 11);
   p->expiry_months = (int32_t)handler_get_int64(r, 0, 12);
   p->tier_policy = handler_get_text(ctx, r, 0, 13);
-  p->pending_days = pending_days_from_text(ctx, PQgetvalue(r, 0, 14));
+  p->optional_max_backdate_days_case =
+      LOYALTY__V1__PROGRAM__OPTIONAL_MAX_BACKDATE_DAYS_MAX_BACKDATE_DAYS;
+  p->max_backdate_days = (int32_t)handler_get_int64(r, 0, 14);
+  p->pending_days = pending_days_from_text(ctx, PQgetvalue(r, 0, 15));
   *response = &p->base;
   return GRPC_STATUS_OK;
 }
@@ -140,6 +144,11 @@ static grpc_status_code program_update(rpc_ctx *ctx, const ProtobufCMessage *req
     p->expiry_policy,
     handler_int64(ctx, p->expiry_months),
     p->tier_policy,
+    /* optional: left out (an older client), it stays as it is */
+    p->optional_max_backdate_days_case ==
+            LOYALTY__V1__PROGRAM__OPTIONAL_MAX_BACKDATE_DAYS_MAX_BACKDATE_DAYS
+        ? handler_int64(ctx, p->max_backdate_days)
+        : NULL,
     pending_days,
   };
   PGresult *r = handler_query(ctx, &stmt_update_program, params);

@@ -3,6 +3,8 @@
  */
 #include "validate.h"
 
+#include "business_time.h"
+
 #include <string.h>
 
 /* 1..max characters, each printable ASCII and not a space. */
@@ -174,4 +176,13 @@ const char *validate_points(int64_t points)
 const char *validate_reason(const char *s)
 {
   return validate_text(s, 200) ? NULL : "reason must be at most 200 bytes of UTF-8 text";
+}
+
+const char *validate_occurred_at(const char *s)
+{
+  int64_t t;
+  if (s[0] == '\0' || business_time_parse(s, &t) == 0)
+    return NULL;
+  return "occurred_at must be an RFC 3339 time with an offset, e.g. 2026-11-11T23:59:00+08:00 "
+         "or 2026-11-11T15:59:00.250Z (empty: now)";
 }

@@ -10,7 +10,7 @@
  * INTERFACE ROUTINES
  *   validate_request_id, validate_order_id, validate_phone, validate_name, validate_birthday,
  *   validate_identity, validate_store_code, validate_amount_cents, validate_points,
- *   validate_reason, validate_date, validate_text
+ *   validate_reason, validate_occurred_at, validate_date, validate_text
  */
 #ifndef LOYALTY_VALIDATE_H
 #define LOYALTY_VALIDATE_H
@@ -36,6 +36,9 @@ const char *validate_store_code(const char *s);
 const char *validate_amount_cents(int64_t cents);
 const char *validate_points(int64_t points);
 const char *validate_reason(const char *s);
+/* When a movement happened: empty (now) or an RFC 3339 time (business_time_parse). Whether
+ * it is too far ahead or back is the database's to say: it needs its clock and the program. */
+const char *validate_occurred_at(const char *s);
 
 /* true if s is a real date written YYYY-MM-DD. */
 bool validate_date(const char *s);

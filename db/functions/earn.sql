@@ -4,6 +4,10 @@
 -- loyalty_earn, one earn in its own transaction, which knows every case; and
 -- loyalty_earn_batch, loyaltyd's group commit (server/group_commit.c), many members' earns in
 -- one transaction, which takes only the plain case.
+--
+-- Business time (business_time.sql): an earn may say when the sale happened (occurred_at).
+-- The birthday month, the campaigns, the program's rules and the lot's expiry are those of
+-- that moment; the tier multiplier is the member's tier when the earn is recorded.
 
 -- The points of an earn of p_amount_cents at store p_store_id, at moment p_at, by a member of
 -- tier p_tier (before the purchase) born on p_birthday; and how they were made, for the
@@ -59,49 +63,62 @@ END $$;
 -- Makes earns of distinct members, each locked by the caller, whose requests are new and
 -- whose orders have not earned, in one statement: per earn the ledger row (chained, its
 -- reason the explanation), the lot, the member's balance, spend and tier, the request.
--- At a store whose channel has pending days (pending.sql) the points are pending instead:
--- the row's pending_points, no lot, no spend or tier change until the release, and a
--- pending_earns row saying when. Returns one row per earn, in order. The one earn write:
--- loyalty_earn makes one earn with it, loyalty_earn_batch many.
+-- p is the program now; p_occurred_at (checked by the caller; NULL, or a NULL element: now)
+-- when each sale happened, whose rules the points and the lot follow. At a store whose
+-- channel had pending days then (pending.sql) the points are pending instead: the row's
+-- pending_points, no lot, no spend or tier change until the release, and a pending_earns
+-- row saying when. Returns one row per earn, in order. The one earn write: loyalty_earn
+-- makes one earn with it, loyalty_earn_batch many.
 CREATE OR REPLACE FUNCTION loyalty_earn_write(p program, p_principal text[],
                                               p_store_code text[], p_store_id int[],
                                               p_request_id text[], p_hash bytea[],
                                               p_member_id bigint[], p_order_id text[],
-                                              p_amount_cents bigint[])
+                                              p_amount_cents bigint[],
+                                              p_occurred_at timestamptz[] DEFAULT NULL)
 RETURNS TABLE (txn_id bigint, points bigint, balance bigint, tier smallint,
                tier_changed boolean, replayed boolean, explanation text,
                pending_points bigint, release_on date)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
+DECLARE
+  v_changed_at timestamptz := loyalty_program_changed_at();
 BEGIN
   PERFORM set_config('loyalty.tier_reason', 'purchase', true);
   RETURN QUERY
   WITH input AS (
     SELECT * FROM unnest(p_principal, p_store_code, p_store_id, p_request_id, p_hash,
-                         p_member_id, p_order_id, p_amount_cents)
+                         p_member_id, p_order_id, p_amount_cents, p_occurred_at)
       WITH ORDINALITY AS i(principal, store_code, store_id, request_id, hash, member_id,
-                           order_id, amount_cents, n)
+                           order_id, amount_cents, occurred_at, n)
+  ), dated AS MATERIALIZED (
+    -- The rules of the sale's moment: today's unless the program changed after it (once
+    -- per earn here, not once per use of a rule in the formula).
+    SELECT i.*, coalesce(i.occurred_at, now()) AS at,
+           CASE WHEN coalesce(i.occurred_at, now()) >= v_changed_at THEN p
+                ELSE loyalty_program_at(i.occurred_at) END AS rules
+    FROM input i
   ), earned AS (
-    SELECT i.*, m AS member, e.points, e.explanation,
-           loyalty_pending_release_on(p, s.channel, now()) AS release_on,
-           loyalty_tier_after(m, i.amount_cents, p) AS new_tier
-    FROM input i JOIN members m USING (member_id) JOIN stores s USING (store_id)
-    CROSS JOIN LATERAL loyalty_earn_points(p, i.amount_cents, m.tier, m.birthday, i.store_id,
-                                           now()) e
+    SELECT d.*, m AS member, e.points, e.explanation,
+           loyalty_pending_release_on(d.rules, s.channel, d.at) AS release_on,
+           loyalty_tier_after(m, d.amount_cents, p, d.at) AS new_tier
+    FROM dated d JOIN members m USING (member_id) JOIN stores s USING (store_id)
+    CROSS JOIN LATERAL loyalty_earn_points(d.rules, d.amount_cents, m.tier, m.birthday,
+                                           d.store_id, d.at) e
   ), chained AS MATERIALIZED (
-    SELECT e.n, e.store_code, e.hash, e.member, e.explanation, e.release_on,
+    SELECT e.n, e.store_code, e.hash, e.member, e.explanation, e.at, e.rules, e.release_on,
            CASE WHEN e.release_on IS NULL THEN e.amount_cents ELSE 0 END AS spend_cents,
            loyalty_chain_row(e.member, CASE WHEN e.release_on IS NULL
              THEN loyalty_ledger_row(
                'earn', e.points, (e.member).balance + e.points, e.new_tier, e.principal,
                e.request_id, p_store_id => e.store_id, p_amount_cents => e.amount_cents,
-               p_order_id => e.order_id, p_reason => e.explanation)
+               p_order_id => e.order_id, p_reason => e.explanation,
+               p_occurred_at => e.occurred_at)
              ELSE loyalty_ledger_row(  -- pending: neither the balance nor the tier moves yet
                'earn', 0, (e.member).balance, (e.member).tier, e.principal,
                e.request_id, p_store_id => e.store_id, p_amount_cents => e.amount_cents,
                p_order_id => e.order_id,
                p_reason => format('pending until %s: %s', e.release_on, e.explanation),
-               p_pending_points => e.points) END) AS r
+               p_occurred_at => e.occurred_at, p_pending_points => e.points) END) AS r
     FROM earned e
   ), ledger_rows AS (
     INSERT INTO ledger SELECT (c.r).* FROM chained c ORDER BY c.n
@@ -113,7 +130,7 @@ BEGIN
     INSERT INTO lots (member_id, txn_id, points, remaining, expires_on)
     SELECT (c.r).member_id, (c.r).txn_id, (c.r).points,
            least((c.r).points, greatest((c.r).balance_after, 0)),
-           loyalty_lot_expiry(p, loyalty_local_date(p, now()))
+           loyalty_lot_expiry(c.rules, loyalty_local_date(c.rules, c.at))
     FROM chained c WHERE (c.r).points > 0
   ), member_rows AS (
     UPDATE members m
@@ -121,7 +138,7 @@ BEGIN
         pending_points = m.pending_points + (c.r).pending_points,
         lifetime_spend_cents = m.lifetime_spend_cents + c.spend_cents,
         first_purchase_at = CASE WHEN c.release_on IS NULL
-                                 THEN coalesce(m.first_purchase_at, now())
+                                 THEN least(m.first_purchase_at, c.at)
                                  ELSE m.first_purchase_at END
     FROM chained c WHERE m.member_id = (c.r).member_id
   ), request_rows AS (
@@ -139,10 +156,11 @@ END $$;
 
 -- Earn, alone in its transaction. A replay answers the original with its explanation (and
 -- pending points); an order this store has earned before is LY409; an earn names a store
--- (LY400).
+-- (LY400); p_occurred_at (NULL: now) out of bounds is LY400 (business_time.sql).
 CREATE OR REPLACE FUNCTION loyalty_earn(p_principal text, p_store_code text,
                                         p_request_id text, p_hash bytea, p_member_id bigint,
-                                        p_order_id text, p_amount_cents bigint)
+                                        p_order_id text, p_amount_cents bigint,
+                                        p_occurred_at timestamptz DEFAULT NULL)
 RETURNS TABLE (txn_id bigint, points bigint, balance bigint, tier smallint,
                tier_changed boolean, replayed boolean, explanation text,
                pending_points bigint, release_on date)
@@ -166,21 +184,25 @@ BEGIN
       DETAIL = format('%s at %s', p_order_id, p_store_code);
   END IF;
   SELECT * INTO STRICT v_program FROM program;
+  PERFORM loyalty_check_occurred_at(p_occurred_at, p_principal, v_program, p_member_id,
+                                    p_store_code, format('earn of order %s', p_order_id));
   RETURN QUERY SELECT * FROM loyalty_earn_write(v_program, ARRAY[p_principal],
     ARRAY[p_store_code], ARRAY[w.store_id], ARRAY[p_request_id], ARRAY[p_hash],
-    ARRAY[p_member_id], ARRAY[p_order_id], ARRAY[p_amount_cents]);
+    ARRAY[p_member_id], ARRAY[p_order_id], ARRAY[p_amount_cents], ARRAY[p_occurred_at]);
 END $$;
 
 -- Earns of distinct members in one transaction: one round trip and one commit for many.
 -- Only the plain case: every member exists once and is open, every store exists, no request
--- is a retry and no order has earned before. Otherwise it raises LY300 before writing
+-- is a retry, no order has earned before and every occurred_at (NULL: now) is within bounds
+-- and needs no record (business_time.sql). Otherwise it raises LY300 before writing
 -- anything (a race it could not see, such as a concurrent copy of a request, fails the whole
 -- batch on a unique index), and loyaltyd makes each earn alone through loyalty_earn.
 -- Returns one row per earn, in order.
 CREATE OR REPLACE FUNCTION loyalty_earn_batch(p_principal text[], p_store_code text[],
                                               p_request_id text[], p_hash bytea[],
                                               p_member_id bigint[], p_order_id text[],
-                                              p_amount_cents bigint[])
+                                              p_amount_cents bigint[],
+                                              p_occurred_at timestamptz[] DEFAULT NULL)
 RETURNS TABLE (txn_id bigint, points bigint, balance bigint, tier smallint,
                tier_changed boolean, replayed boolean, explanation text,
                pending_points bigint, release_on date)
@@ -208,11 +230,16 @@ BEGIN
     IF v_store_id[i] IS NULL
        OR EXISTS (SELECT 1 FROM requests q
                   WHERE q.scope = p_store_code[i] AND q.request_id = p_request_id[i])
-       OR loyalty_order_earned(v_store_id[i], p_order_id[i]) THEN
+       OR loyalty_order_earned(v_store_id[i], p_order_id[i])
+       OR (p_occurred_at[i] IS NOT NULL
+           AND (loyalty_occurred_at_problem(p_occurred_at[i], p_principal[i], v_program)
+                  IS NOT NULL
+                OR p_occurred_at[i] < now() - make_interval(days => v_program.max_backdate_days)))
+    THEN
       RAISE 'batch needs the one-by-one path' USING ERRCODE = 'LY300';
     END IF;
   END LOOP;
   RETURN QUERY SELECT * FROM loyalty_earn_write(v_program, p_principal, p_store_code,
                                                 v_store_id, p_request_id, p_hash, p_member_id,
-                                                p_order_id, p_amount_cents);
+                                                p_order_id, p_amount_cents, p_occurred_at);
 END $$;

@@ -40,8 +40,8 @@ $$;
 
 -- Releases the pending earn p_earn of p_member (locked, as it is now): what refunds left of
 -- its points go into the balance, as a lot expiring as the earn's would have (by the earn's
--- local date); its amount less refunds counts toward tiers now (a purchase: the tier may
--- rise, never fall). p_store_id: the store confirming it, NULL for HQ's run. Returns the
+-- local date and the expiry policy of then); its amount less refunds counts toward tiers now
+-- (a purchase: the tier may rise, never fall), dated by the earn's occurred_at. p_store_id: the store confirming it, NULL for HQ's run. Returns the
 -- release row.
 CREATE OR REPLACE FUNCTION loyalty_release(p_member members, p_earn ledger, p program,
                                            p_principal text, p_request_id text,
@@ -52,6 +52,7 @@ DECLARE
   v_taken bigint;     -- pending points those refunds took
   v_points bigint;
   v_spend bigint;
+  v_rules program;
   v_row ledger;
 BEGIN
   SELECT coalesce(sum(amount_cents), 0), coalesce(-sum(pending_points), 0)
@@ -62,11 +63,13 @@ BEGIN
   PERFORM set_config('loyalty.tier_reason', 'release', true);
   v_row := loyalty_move(p_member, loyalty_ledger_row(
     'release', v_points, p_member.balance + v_points,
-    loyalty_tier_after(p_member, v_spend, p), p_principal, p_request_id,
+    loyalty_tier_after(p_member, v_spend, p, p_earn.occurred_at), p_principal, p_request_id,
     p_store_id => p_store_id, p_amount_cents => v_spend, p_order_id => p_earn.order_id,
     p_reason => format('released %s pending points of the purchase', v_points),
     p_ref_txn_id => p_earn.txn_id, p_pending_points => -v_points), v_spend);
-  PERFORM loyalty_add_lot(v_row, loyalty_lot_expiry(p, loyalty_local_date(p, p_earn.occurred_at)));
+  v_rules := loyalty_program_at(p_earn.occurred_at);  -- the expiry policy of the earn's day
+  PERFORM loyalty_add_lot(v_row, loyalty_lot_expiry(v_rules,
+                                                    loyalty_local_date(v_rules, p_earn.occurred_at)));
   PERFORM loyalty_settle_pending(p_earn.txn_id, 'released', v_row.txn_id);
   RETURN v_row;
 END $$;

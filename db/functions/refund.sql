@@ -5,6 +5,10 @@
 -- points P, R being the amount they refunded in total and A the earn's amount; each refund
 -- takes the difference, so three partial refunds equal one full refund exactly.
 --
+-- Business time (business_time.sql): a refund may say when the return happened
+-- (occurred_at, within the same bounds as an earn's), never before its purchase. The rolling
+-- tier window dates a refund by its purchase (tiers.sql).
+--
 -- An earn whose points are still pending (pending.sql): the refund takes them from the
 -- pending points by the same rule and never touches the balance, the lots, the spend or the
 -- tier, none of which the earn has moved yet; refunded in full, it is never released.
@@ -50,7 +54,8 @@ END $$;
 CREATE OR REPLACE FUNCTION loyalty_refund(p_principal text, p_store_code text,
                                           p_request_id text, p_hash bytea, p_member_id bigint,
                                           p_earn_txn_id bigint, p_order_id text,
-                                          p_original_store_code text, p_amount_cents bigint)
+                                          p_original_store_code text, p_amount_cents bigint,
+                                          p_occurred_at timestamptz DEFAULT NULL)
 RETURNS points_result
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -63,6 +68,7 @@ DECLARE
   v_take bigint;         -- by this refund
   v_lot_id bigint;
   v_row ledger;
+  v_at timestamptz;      -- when the return happened
 BEGIN
   IF w.replayed THEN
     RETURN loyalty_replay(w.earlier);
@@ -83,23 +89,35 @@ BEGIN
                 * (v_refunded + p_amount_cents), v_earn.amount_cents)
             - v_taken;
 
+  SELECT * INTO STRICT v_program FROM program;
+  PERFORM loyalty_check_occurred_at(p_occurred_at, p_principal, v_program, p_member_id,
+                                    p_store_code, format('refund of order %s', v_earn.order_id));
+  -- Undated, it is now, or its purchase's moment if a till's clock put that (at most
+  -- 5 minutes) ahead.
+  v_at := coalesce(p_occurred_at, greatest(now(), v_earn.occurred_at));
+  IF v_at < v_earn.occurred_at THEN
+    RAISE 'a refund cannot happen before its purchase' USING ERRCODE = 'LY400',
+      DETAIL = format('purchase at %s, refund at %s',
+                      to_char(v_earn.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                      to_char(v_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
+  END IF;
   IF loyalty_earn_is_pending(v_earn.txn_id) THEN
     v_row := loyalty_move(v_member, loyalty_ledger_row(
       'refund', 0, v_member.balance, v_member.tier, p_principal, p_request_id,
       p_store_id => w.store_id, p_amount_cents => p_amount_cents, p_order_id => v_earn.order_id,
-      p_ref_txn_id => v_earn.txn_id, p_pending_points => -v_take), 0);
+      p_ref_txn_id => v_earn.txn_id, p_occurred_at => v_at, p_pending_points => -v_take), 0);
     IF v_refunded + p_amount_cents = v_earn.amount_cents THEN
       PERFORM loyalty_settle_pending(v_earn.txn_id, 'refunded', v_row.txn_id);
     END IF;
     RETURN loyalty_finish_movement(p_store_code, p_request_id, 'Refund', p_hash, v_member, v_row);
   END IF;
 
-  SELECT * INTO STRICT v_program FROM program;
   v_row := loyalty_move(v_member, loyalty_ledger_row(
     'refund', -v_take, v_member.balance - v_take,
-    loyalty_tier_after(v_member, -p_amount_cents, v_program), p_principal, p_request_id,
-    p_store_id => w.store_id, p_amount_cents => p_amount_cents, p_order_id => v_earn.order_id,
-    p_ref_txn_id => v_earn.txn_id), -p_amount_cents);
+    loyalty_tier_after(v_member, -p_amount_cents, v_program, v_earn.occurred_at), p_principal,
+    p_request_id, p_store_id => w.store_id, p_amount_cents => p_amount_cents,
+    p_order_id => v_earn.order_id, p_ref_txn_id => v_earn.txn_id, p_occurred_at => v_at),
+    -p_amount_cents);
   -- The points come from the earn's own lot first; what was already spent makes the balance
   -- negative instead.
   SELECT lot_id INTO v_lot_id FROM lots

@@ -37,19 +37,21 @@ LANGUAGE sql IMMUTABLE AS $$
   END
 $$;
 
--- Net spend of the member in the 12 months before p_at: purchases minus refunds. A purchase
--- whose points are pending counts from its release, with its refunds, dated as they were
+-- Net spend of the member in the 12 months before p_at, by when things happened
+-- (occurred_at): the purchases made in the window, minus the refunds made before p_at of
+-- those purchases. A refund is dated by its purchase, so a refund of a purchase older than
+-- the window takes nothing from it (and the spend never goes below zero). A purchase whose
+-- points are pending counts from its release, with its refunds, dated as they were
 -- (pending.sql); one refunded in full before its release never counts.
 CREATE OR REPLACE FUNCTION loyalty_rolling_spend(p_member_id bigint, p_at timestamptz)
 RETURNS bigint
 LANGUAGE sql STABLE AS $$
-  SELECT coalesce(sum(CASE kind WHEN 'earn' THEN amount_cents ELSE -amount_cents END), 0)
-  FROM ledger l
-  WHERE member_id = p_member_id AND kind IN ('earn', 'refund')
-    AND created_at >= p_at - interval '12 months' AND created_at < p_at
+  SELECT coalesce(sum(CASE l.kind WHEN 'earn' THEN l.amount_cents ELSE -l.amount_cents END), 0)
+  FROM ledger l LEFT JOIN ledger e ON l.kind = 'refund' AND e.txn_id = l.ref_txn_id
+  WHERE l.member_id = p_member_id AND l.kind IN ('earn', 'refund') AND l.occurred_at < p_at
+    AND coalesce(e.occurred_at, l.occurred_at) >= p_at - interval '12 months'
     AND NOT EXISTS (SELECT 1 FROM pending_earns pe
-                    WHERE pe.txn_id = CASE l.kind WHEN 'earn' THEN l.txn_id ELSE l.ref_txn_id END
-                      AND pe.state <> 'released')
+                    WHERE pe.txn_id = coalesce(e.txn_id, l.txn_id) AND pe.state <> 'released')
 $$;
 
 -- The net spend the tier policy counts for p_member at p_at.
@@ -61,13 +63,19 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The tier of p_member (locked, as it was before) after a purchase (p_delta_cents >= 0) or
--- a refund (< 0) of that amount, now.
+-- a refund (< 0) of that amount, now. p_dated_at: when the purchase happened (for a refund,
+-- the refunded purchase; NULL: now); under the rolling policy a purchase older than the
+-- window adds nothing to its spend, and neither does its refund take anything.
 CREATE OR REPLACE FUNCTION loyalty_tier_after(p_member members, p_delta_cents bigint,
-                                              p program) RETURNS smallint
+                                              p program, p_dated_at timestamptz DEFAULT NULL)
+RETURNS smallint
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-  v_tier smallint := loyalty_tier_for(loyalty_policy_spend(p_member, p, now()) + p_delta_cents,
-                                      true, p);
+  v_tier smallint := loyalty_tier_for(
+    loyalty_policy_spend(p_member, p, now())
+      + CASE WHEN p.tier_policy = 'rolling' AND p_dated_at < now() - interval '12 months'
+             THEN 0 ELSE p_delta_cents END,
+    true, p);
 BEGIN
   IF p_delta_cents >= 0 THEN
     RETURN greatest(v_tier, p_member.tier);

@@ -99,6 +99,7 @@ FROM (VALUES ('2026-11-30 22:59:59+00'::timestamptz), ('2026-11-30 23:00:00+00')
 UPDATE program SET time_zone = 'Asia/Shanghai';
 
 -- 7. Campaigns. 双11 in Shanghai is [2026-11-10 16:00+00, 2026-11-11 16:00+00).
+-- All created long before (a campaign counts at a moment only if it existed then).
 INSERT INTO campaigns (name, multiplier_permille, bonus_points, starts_at, ends_at,
                        store_codes, channels, tiers, created_by, ended_at) VALUES
   ('双11 S1', 3000, 0, '2026-11-11 00:00+08', '2026-11-12 00:00+08', '{S1}', '{}', '{}',
@@ -121,6 +122,7 @@ INSERT INTO campaigns (name, multiplier_permille, bonus_points, starts_at, ends_
   -- The largest multiplier, for the largest earn (section 8).
   ('overflow check', 10000, 0, '2025-12-25 00:00+08', '2025-12-26 00:00+08', '{}', '{}', '{}',
    'sql', NULL);
+UPDATE campaigns SET created_at = '2025-01-01 00:00+08';
 -- At noon on 双11, 199 yuan, ordinary:
 --   S1 (store S1, channel 2): x3 and x2 apply, the highest counts: 199 x 3 + 50 = 647;
 --   S2 (channel 2): 199 x 2 + 50 = 448;
@@ -145,6 +147,26 @@ FROM (VALUES ('2026-11-10 15:59:59.999999+00'::timestamptz), ('2026-11-10 16:00:
 -- tiers 0 and 1 get 199 + 7 = 206; senior 199; VIP 238.
 SELECT c.tier, e.*
 FROM generate_series(0, 3) c(tier), earn(19999, c.tier, NULL, 'S3', '2026-11-20 12:00+08') e;
+-- In force at a moment (a late sale's occurred_at): the window covers it, it existed then,
+-- it had not been ended early by then. At S3 on 2026-12-05, 12:00 local:
+--   'created late' (x6) was created on the 6th with a window reaching back: a sale of the
+--     5th does not get it, on time or synced late;
+--   'ended on the 5th' (x5) was ended early at 13:00 on the 5th: a sale of 12:00 gets it;
+--   'ended at noon' (x7) was ended at 12:00 sharp: it counts a microsecond before, not at
+--     12:00 (ended_at is out).
+-- So 199 x 7 = 1393 a microsecond before noon, 199 x 5 = 995 at noon, 199 at 13:00.
+INSERT INTO campaigns (name, multiplier_permille, starts_at, ends_at, store_codes, created_by,
+                       created_at, ended_at) VALUES
+  ('created late', 6000, '2026-12-05 00:00+08', '2026-12-06 00:00+08', '{S3}', 'sql',
+   '2026-12-06 09:00+08', NULL),
+  ('ended on the 5th', 5000, '2026-12-05 00:00+08', '2026-12-06 00:00+08', '{S3}', 'sql',
+   '2026-12-01 00:00+08', '2026-12-05 13:00+08'),
+  ('ended at noon', 7000, '2026-12-05 00:00+08', '2026-12-06 00:00+08', '{S3}', 'sql',
+   '2026-12-01 00:00+08', '2026-12-05 12:00+08');
+SELECT c.at, e.*
+FROM (VALUES ('2026-12-05 11:59:59.999999+08'::timestamptz), ('2026-12-05 12:00+08'),
+             ('2026-12-05 13:00+08')) c(at),
+     earn(19999, 1, NULL, 'S3', c.at) e;
 -- Under the minimum paid amount, no campaign gives anything, the bonus neither: 0.
 UPDATE program SET min_paid_cents = 5000;
 SELECT * FROM earn(4999, 3, '1990-11-15', 'S1', '2026-11-11 12:00+08');

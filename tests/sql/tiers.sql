@@ -121,7 +121,8 @@ FROM tier_changes t JOIN members m USING (member_id) ORDER BY m.name, t.change_i
 
 -- 5. Rolling policy: only the net spend of the last 12 months counts.
 UPDATE program SET tier_policy = 'rolling';
--- Purchases are dated back by hand, as the owner with the ledger's append-only trigger off:
+-- Purchases are dated back by hand, as the owner with the ledger's append-only trigger off
+-- (when they happened and when they were recorded, as if they had come on time):
 -- "old" to the 2nd of the month 14 months ago (12:00 UTC; always out of the last 12 months),
 -- "recent" to the 2nd of the month 10 months ago (always in them, also for the reviews
 -- below, up to four days ahead). The 2nd: no month-end clamping.
@@ -131,6 +132,7 @@ LANGUAGE sql AS $$
   UPDATE ledger SET created_at = date_trunc('month', now()) - make_interval(months => p_months)
                                  + interval '36 hours'
   WHERE order_id = p_order;
+  UPDATE ledger SET occurred_at = created_at WHERE order_id = p_order;
   ALTER TABLE ledger ENABLE TRIGGER ledger_append_only;
 $$;
 SELECT member_id AS cat FROM loyalty_enroll('sql', 'S1', 'en-c', '\x08', '13900000003', 'cat',

@@ -48,6 +48,8 @@ static const char *run(const char *field, char *input, time_t now)
     return validate_store_code(input);
   if (strcmp(field, "reason") == 0)
     return validate_reason(input);
+  if (strcmp(field, "occurred_at") == 0)
+    return validate_occurred_at(input);
   if (strcmp(field, "amount_cents") == 0)
     return validate_amount_cents(strtoll(input, NULL, 10));
   if (strcmp(field, "points") == 0)
