@@ -154,6 +154,23 @@ static void pending_points_are_shown_but_not_spendable(void)
   ASSERT_EQ_STR(again->explanation, r->explanation);
 }
 
+/* A sale synced late follows the rules of its moment (business time): pending days set after
+ * it do not make it pending. (Three days ago, this test database had no pending days.) */
+static void a_late_sale_follows_the_pending_days_of_its_moment(void)
+{
+  tl_store s = pending_store();
+  int64_t m = tl_enroll(s.conn, tl_birthday_other_month());
+  Loyalty__V1__EarnRequest req = tl_earn_request(m, 10000);
+  req.occurred_at = tl_sql_value("SELECT to_char((now() - interval '3 days') AT TIME ZONE 'UTC',"
+                                 " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')");
+  Loyalty__V1__PointsResult *r = (Loyalty__V1__PointsResult *)tl_call_ok(
+      s.conn, POINTS("Earn"), &req.base, &loyalty__v1__points_result__descriptor);
+  ASSERT_EQ_INT(r->points, 100);
+  ASSERT_EQ_INT(r->pending_points, 0);
+  ASSERT_EQ_STR(r->release_on, "");
+  ASSERT_EQ_INT(tl_balance(s.conn, m)->n_pending, 0);
+}
+
 static void confirm_order_releases_the_points_once(void)
 {
   tl_store s = pending_store();
@@ -451,6 +468,8 @@ int main(int argc, char **argv)
 {
   static const tl_test tests[] = {
     {"pending_points_are_shown_but_not_spendable", pending_points_are_shown_but_not_spendable},
+    {"a_late_sale_follows_the_pending_days_of_its_moment",
+     a_late_sale_follows_the_pending_days_of_its_moment},
     {"confirm_order_releases_the_points_once", confirm_order_releases_the_points_once},
     {"a_fully_refunded_order_cannot_be_confirmed", a_fully_refunded_order_cannot_be_confirmed},
     {"refund_before_release_takes_pending_points_only",
