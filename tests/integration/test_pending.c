@@ -193,11 +193,17 @@ static void confirm_order_releases_the_points_once(void)
   ASSERT_TRUE(replay->replayed);
   ASSERT_EQ_INT(replay->transaction_id, r->transaction_id);
   ASSERT_EQ_INT(replay->points, 200);
-  /* Another confirmation of that order: OK, nothing more. */
-  Loyalty__V1__PointsResult *late = TL_POINTS(confirm(s.conn, m, 0, by_order.order_id));
-  ASSERT_EQ_INT(late->points, 0);
-  ASSERT_EQ_INT(late->transaction_id, 0);
-  ASSERT_EQ_INT(late->balance, 200);
+  /* Another confirmation of that order: OK, nothing more; and so is its retry. */
+  Loyalty__V1__ConfirmOrderRequest again = confirm_request(m, 0, by_order.order_id);
+  for (int i = 0; i < 2; i++) {
+    Loyalty__V1__PointsResult *late = (Loyalty__V1__PointsResult *)tl_call_ok(
+        s.conn, POINTS("ConfirmOrder"), &again.base, &loyalty__v1__points_result__descriptor);
+    ASSERT_EQ_INT(late->points, 0);
+    ASSERT_EQ_INT(late->transaction_id, 0);
+    ASSERT_EQ_INT(late->balance, 200);
+    ASSERT_EQ_INT(late->replayed, i == 1);
+  }
+  ASSERT_EQ_INT(release_rows(m), 1);
 
   /* By transaction id, with an HQ key. */
   ASSERT_EQ_INT(TL_POINTS(confirm(tl_hq, m, second->transaction_id, NULL))->points, 50);
