@@ -41,8 +41,8 @@ $$;
 -- Releases the pending earn p_earn of p_member (locked, as it is now): what refunds left of
 -- its points go into the balance, as a lot expiring as the earn's would have (by the earn's
 -- local date and the expiry policy of then); its amount less refunds counts toward tiers now
--- (a purchase: the tier may rise, never fall), dated by the earn's occurred_at. p_store_id: the store confirming it, NULL for HQ's run. Returns the
--- release row.
+-- (a purchase: the tier may rise, never fall), dated by the earn's occurred_at. p_store_id:
+-- the store confirming it, NULL for HQ's run. Returns the release row.
 CREATE OR REPLACE FUNCTION loyalty_release(p_member members, p_earn ledger, p program,
                                            p_principal text, p_request_id text,
                                            p_store_id int) RETURNS ledger
@@ -68,8 +68,8 @@ BEGIN
     p_reason => format('released %s pending points of the purchase', v_points),
     p_ref_txn_id => p_earn.txn_id, p_pending_points => -v_points), v_spend);
   v_rules := loyalty_program_at(p_earn.occurred_at);  -- the expiry policy of the earn's day
-  PERFORM loyalty_add_lot(v_row, loyalty_lot_expiry(v_rules,
-                                                    loyalty_local_date(v_rules, p_earn.occurred_at)));
+  PERFORM loyalty_add_lot(v_row, loyalty_lot_expiry(
+    v_rules, loyalty_local_date(v_rules, p_earn.occurred_at)));
   PERFORM loyalty_settle_pending(p_earn.txn_id, 'released', v_row.txn_id);
   RETURN v_row;
 END $$;
@@ -77,8 +77,8 @@ END $$;
 -- Points.ConfirmOrder: the buyer confirmed receipt (确认收货); the earn named as a refund
 -- names it (loyalty_refunded_earn, refund.sql) is released now. Platforms often confirm
 -- after the run released it: an earn released already, or never pending, answers 0 points
--- and no transaction (transaction_id NULL), recorded like any request so a retry replays
--- it. An earn refunded in full is LY412.
+-- and no transaction (txn_id NULL), recorded like any request so that a retry replays it
+-- (with the balance at the retry). An earn refunded in full is LY412.
 CREATE OR REPLACE FUNCTION loyalty_confirm_order(p_principal text, p_store_code text,
                                                  p_request_id text, p_hash bytea,
                                                  p_member_id bigint, p_earn_txn_id bigint,
