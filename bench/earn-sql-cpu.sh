@@ -9,7 +9,9 @@
 #   bash bench/earn-sql-cpu.sh [BATCHES [ROUNDS]]   defaults: 60 batches of 64, 3 rounds
 #
 # Environment: BENCH_BUILD_DIR (default build-bench: the loyaltyd whose database code is
-# measured), BENCH_DIR (default: mktemp), BENCH_KEEP=1 keeps it. Runs as root or any user.
+# measured), BENCH_DIR (default: mktemp), BENCH_KEEP=1 keeps it, BENCH_OCCURRED_AGO (e.g.
+# '10 minutes'; default none: the earns happen now) dates every earn that long ago, after the
+# program's last change, as tills that always send occurred_at do. Runs as root or any user.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,6 +22,11 @@ case $build in /*) ;; *) build=$root/$build ;; esac
 die() { echo "earn-sql-cpu.sh: $*" >&2; exit 1; }
 pgcluster() { (cd / && "$root/db/pgcluster.sh" "$@"); }
 [[ $batches =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] || die "BATCHES and ROUNDS are counts"
+occurred=""
+if [ -n "${BENCH_OCCURRED_AGO:-}" ]; then
+  [[ $BENCH_OCCURRED_AGO =~ ^[0-9]+\ (seconds|minutes|hours)$ ]] || die "BENCH_OCCURRED_AGO: N seconds|minutes|hours"
+  occurred=", array_fill(now() - interval '$BENCH_OCCURRED_AGO', ARRAY[64])"
+fi
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j "$(nproc)" --target loyaltyd >/dev/null
@@ -82,7 +89,7 @@ for round in $(seq 0 "$rounds"); do
       array_fill('BENCH01'::text, ARRAY[64]), ARRAY(SELECT '$tag-' || g FROM generate_series(1, 64) g),
       array_fill('\\x01'::bytea, ARRAY[64]),
       ARRAY(SELECT member_id FROM members ORDER BY random() LIMIT 64),
-      ARRAY(SELECT 'o$tag-' || g FROM generate_series(1, 64) g), array_fill(19900::bigint, ARRAY[64]));"
+      ARRAY(SELECT 'o$tag-' || g FROM generate_series(1, 64) g), array_fill(19900::bigint, ARRAY[64])$occurred);"
   done >"$work/service.sql"
   # The baseline: the same number of plain earns, one transaction each.
   for i in $(seq "$n"); do

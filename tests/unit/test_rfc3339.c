@@ -1,5 +1,5 @@
 /*
- * test_business_time.c - RFC 3339 times read to the microsecond and written back in UTC
+ * test_rfc3339.c - RFC 3339 times read to the microsecond and written back in UTC
  * (the texts loyaltyd hands PostgreSQL for occurred_at). Which texts are refused is in
  * validate_cases.txt (field occurred_at).
  */
