@@ -406,6 +406,33 @@ static int points_refund(ctl_env *env, const ctl_args *args)
                             &loyalty__v1__points_result__descriptor);
 }
 
+static int points_confirm(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__ConfirmOrderRequest req = LOYALTY__V1__CONFIRM_ORDER_REQUEST__INIT;
+  const char *txn = ctl_arg(args, "txn"), *order = ctl_arg(args, "order");
+  const char *original_store = ctl_arg(args, "original-store");
+  if (args->n_positional != 1 || (txn == NULL) == (order == NULL))
+    return ctl_usage_error("usage: points confirm MEMBER_ID (--txn TXN_ID | --order ORDER_ID"
+                           " [--original-store CODE])");
+  if (original_store != NULL && order == NULL)
+    return ctl_usage_error("--original-store goes with --order (a --txn names the purchase)");
+  if (!positional_id(args, 0, "MEMBER_ID", &req.member_id))
+    return CTL_EXIT_USAGE;
+  if (txn != NULL) {
+    if (!ctl_parse_int64(txn, &req.transaction_id) || req.transaction_id <= 0)
+      return ctl_usage_error("--txn must be a transaction id");
+    req.original_case = LOYALTY__V1__CONFIRM_ORDER_REQUEST__ORIGINAL_TRANSACTION_ID;
+  } else {
+    req.order_id = (char *)order;
+    req.original_case = LOYALTY__V1__CONFIRM_ORDER_REQUEST__ORIGINAL_ORDER_ID;
+    req.original_store_code = (char *)(original_store ? original_store : "");
+  }
+  req.store_code = (char *)store(args);
+  req.request_id = (char *)request_id(args);
+  return ctl_call_and_print(env, POINTS("ConfirmOrder"), &req.base,
+                            &loyalty__v1__points_result__descriptor);
+}
+
 static int points_cancel(ctl_env *env, const ctl_args *args)
 {
   Loyalty__V1__CancelRedemptionRequest req = LOYALTY__V1__CANCEL_REDEMPTION_REQUEST__INIT;
@@ -566,6 +593,45 @@ static int program_show(ctl_env *env, const ctl_args *args)
                             &loyalty__v1__program__descriptor);
 }
 
+/* --pending-days "tmall=15,jd=15" (or "none") into *out, whose n_channels entries point
+ * into days[] (at most one per channel). False after a usage message if it is not that. */
+static bool parse_pending_days(const char *s, Loyalty__V1__PendingDays *out,
+                               Loyalty__V1__ChannelDays days[], Loyalty__V1__ChannelDays *list[],
+                               size_t max)
+{
+  loyalty__v1__pending_days__init(out);
+  out->channels = list;
+  if (strcmp(s, "none") == 0)
+    return true;
+  char copy[256];
+  snprintf(copy, sizeof copy, "%s", s);
+  for (char *save = NULL, *item = strtok_r(copy, ",", &save); item != NULL;
+       item = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(item, '=');
+    int64_t n;
+    Loyalty__V1__Channel channel = LOYALTY__V1__CHANNEL__CHANNEL_UNSPECIFIED;
+    if (eq != NULL) {
+      *eq = '\0';
+      for (size_t i = 0; i < sizeof channels / sizeof channels[0]; i++) {
+        if (strcmp(item, channels[i].name) == 0)
+          channel = channels[i].channel;
+      }
+    }
+    if (eq == NULL || channel == LOYALTY__V1__CHANNEL__CHANNEL_UNSPECIFIED ||
+        !ctl_parse_int64(eq + 1, &n) || n < 0 || n > INT32_MAX || out->n_channels == max) {
+      ctl_usage_error("--pending-days: CHANNEL=DAYS,... (pos, tmall, jd, wechat, web, other;"
+                      " e.g. tmall=15,jd=15), or none");
+      return false;
+    }
+    loyalty__v1__channel_days__init(&days[out->n_channels]);
+    days[out->n_channels].channel = channel;
+    days[out->n_channels].days = (int32_t)n;
+    list[out->n_channels] = &days[out->n_channels];
+    out->n_channels++;
+  }
+  return true;
+}
+
 /* program set: the current rules, changed where an option says, sent back whole. */
 static int program_set(ctl_env *env, const ctl_args *args)
 {
@@ -618,6 +684,16 @@ static int program_set(ctl_env *env, const ctl_args *args)
   if (ctl_arg(args, "max-backdate-days") != NULL)
     p->optional_max_backdate_days_case =
         LOYALTY__V1__PROGRAM__OPTIONAL_MAX_BACKDATE_DAYS_MAX_BACKDATE_DAYS;
+  /* --pending-days replaces every channel's days; without it they are sent back as they are. */
+  Loyalty__V1__PendingDays *pending = p->pending_days, new_pending;
+  Loyalty__V1__ChannelDays days[CTL_MAX_ARGS], *day_list[CTL_MAX_ARGS];
+  if (rc == CTL_EXIT_OK && ctl_arg(args, "pending-days") != NULL) {
+    if (parse_pending_days(ctl_arg(args, "pending-days"), &new_pending, days, day_list,
+                           CTL_MAX_ARGS))
+      p->pending_days = &new_pending;
+    else
+      rc = CTL_EXIT_USAGE;
+  }
   char *time_zone = p->time_zone, *expiry = p->expiry_policy, *tiers = p->tier_policy;
   if (ctl_arg(args, "tier-policy") != NULL)
     p->tier_policy = (char *)ctl_arg(args, "tier-policy");
@@ -631,6 +707,7 @@ static int program_set(ctl_env *env, const ctl_args *args)
   p->time_zone = time_zone; /* the unpacked message frees its own strings */
   p->expiry_policy = expiry;
   p->tier_policy = tiers;
+  p->pending_days = pending;
   protobuf_c_message_free_unpacked(current, NULL);
   return rc;
 }
@@ -659,6 +736,16 @@ static int expiry_run(ctl_env *env, const ctl_args *args)
   req.as_of = (char *)(ctl_arg(args, "as-of") ? ctl_arg(args, "as-of") : "");
   return ctl_call_and_print(env, ADMIN("RunExpiry"), &req.base,
                             &loyalty__v1__run_expiry_response__descriptor);
+}
+
+static int pending_release(ctl_env *env, const ctl_args *args)
+{
+  Loyalty__V1__ReleasePendingRequest req = LOYALTY__V1__RELEASE_PENDING_REQUEST__INIT;
+  if (args->n_positional != 0)
+    return ctl_usage_error("usage: pending release [--as-of YYYY-MM-DD]");
+  req.as_of = (char *)(ctl_arg(args, "as-of") ? ctl_arg(args, "as-of") : "");
+  return ctl_call_and_print(env, ADMIN("ReleasePending"), &req.base,
+                            &loyalty__v1__release_pending_response__descriptor);
 }
 
 static int expiry_upcoming(ctl_env *env, const ctl_args *args)
@@ -897,9 +984,15 @@ const ctl_command ctl_commands[] = {
    " the store whose receipt ORDER_ID is (default: the acting store's, else the member's only);"
    " --occurred-at: when the return happened, RFC 3339, not before the purchase (default now)",
    NULL, points_refund},
+  {"points", "confirm",
+   "MEMBER_ID (--txn EARN_TXN_ID | --order ORDER_ID [--original-store CODE])" WRITE_OPTS,
+   "the buyer confirmed receipt (确认收货): release the purchase's pending points now; one"
+   " released already answers 0 points",
+   NULL, points_confirm},
   {"points", "cancel", "MEMBER_ID REDEMPTION_TXN_ID" WRITE_OPTS,
    "cancel a redemption: gives its points back", NULL, points_cancel},
-  {"points", "balance", "MEMBER_ID", "balance, tier, next tier and points expiring soon",
+  {"points", "balance", "MEMBER_ID",
+   "balance, tier, next tier, points expiring soon, pending points and when they are released",
    NULL, points_balance},
   {"points", "history", "MEMBER_ID [--page-size N] [--page-token TOKEN] [--all]",
    "the member's transactions, newest first", history_flags, points_history},
@@ -911,11 +1004,17 @@ const ctl_command ctl_commands[] = {
    " [--ordinary-permille N] [--senior-permille N] [--vip-permille N] [--supreme-permille N]"
    " [--birthday-multiplier N] [--min-paid YUAN] [--time-zone TZ]"
    " [--expiry year_end|rolling|never] [--expiry-months N] [--tier-policy lifetime|rolling]"
-   " [--max-backdate-days N]",
-   "change the rules, from now on; recorded with who and when (HQ)", NULL, program_set},
+   " [--max-backdate-days N] [--pending-days CHANNEL=DAYS,...|none]",
+   "change the rules, from now on; recorded with who and when (HQ); --pending-days: how long"
+   " an earn's points stay pending per channel (tmall=15,jd=15; others 0: credited at once)",
+   NULL, program_set},
   {"expiry", "run", "[--as-of YYYY-MM-DD]",
    "expire every lot whose last day is before the date (default today); safe to repeat (HQ)",
    NULL, expiry_run},
+  {"pending", "release", "[--as-of YYYY-MM-DD]",
+   "release the pending points due by the date (default today) whose receipt was not"
+   " confirmed; safe to repeat or run twice at once (HQ)",
+   NULL, pending_release},
   {"expiry", "upcoming", "[--within DAYS] [--csv]",
    "members with points expiring within DAYS (default 30), for reminders (HQ)", csv_flags,
    expiry_upcoming},

@@ -7,8 +7,8 @@
  * (member_id, txn_id) order. A row whose content was edited no longer matches its hash; a
  * deleted or reordered row breaks the link of the row after it; a deleted last row leaves
  * the member's chain head (members.ledger_head) pointing at nothing. The admin audit log's
- * chain is checked the same way. Also checked: every balance equals its ledger sum, and the
- * member's lots hold max(balance, 0).
+ * chain is checked the same way. Also checked: every balance equals its ledger sum, so do
+ * its pending points (pending.sql), and the member's lots hold max(balance, 0).
  *
  * INTERFACE ROUTINES
  *   audit_methods   the Admin method bound here
@@ -39,14 +39,17 @@ static const db_statement stmt_page = {
 
 static const db_statement stmt_totals = {
   .name = "audit_totals",
-  .sql = "SELECT m.member_id, format('balance %s, ledger sum %s, lots %s', m.balance,"
-         "   coalesce(l.total, 0), coalesce(t.remaining, 0))"
+  .sql = "SELECT m.member_id, format('balance %s, ledger sum %s, lots %s, pending %s,"
+         "   ledger pending sum %s', m.balance, coalesce(l.total, 0), coalesce(t.remaining, 0),"
+         "   m.pending_points, coalesce(l.pending, 0))"
          " FROM members m"
-         " LEFT JOIN (SELECT member_id, sum(points) AS total FROM ledger GROUP BY 1) l"
+         " LEFT JOIN (SELECT member_id, sum(points) AS total, sum(pending_points) AS pending"
+         "            FROM ledger GROUP BY 1) l"
          "   USING (member_id)"
          " LEFT JOIN (SELECT member_id, sum(remaining) AS remaining FROM lots GROUP BY 1) t"
          "   USING (member_id)"
          " WHERE m.balance <> coalesce(l.total, 0)"
+         "    OR m.pending_points <> coalesce(l.pending, 0)"
          "    OR greatest(m.balance, 0) <> coalesce(t.remaining, 0)"
          "    OR (m.ledger_head IS NOT NULL AND l.total IS NULL)"
          " ORDER BY m.member_id",

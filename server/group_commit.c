@@ -34,15 +34,21 @@ typedef struct earn_job {
   struct earn_job *next;
 } earn_job;
 
+/* The columns of an earn's answer: POINTS_RESULT_COLUMNS, then explanation, pending_points,
+ * release_on (result_from_row). */
+#define EARN_RESULT_COLUMNS \
+  POINTS_RESULT_COLUMNS ", explanation, pending_points, to_char(release_on, 'YYYY-MM-DD')"
+
 static const db_statement stmt_earn = {
   .name = "earn",
-  .sql = "SELECT * FROM loyalty_earn($1, $2, $3, $4, $5, $6, $7, $8)",
+  .sql = "SELECT " EARN_RESULT_COLUMNS " FROM loyalty_earn($1, $2, $3, $4, $5, $6, $7, $8)",
   .n_params = EARN_N_PARAMS,
 };
 
 static const db_statement stmt_earn_batch = {
   .name = "earn_batch",
-  .sql = "SELECT * FROM loyalty_earn_batch($1, $2, $3, $4, $5, $6, $7, $8)",
+  .sql = "SELECT " EARN_RESULT_COLUMNS
+         " FROM loyalty_earn_batch($1, $2, $3, $4, $5, $6, $7, $8)",
   .n_params = EARN_N_PARAMS,
 };
 
@@ -92,6 +98,8 @@ static void result_from_row(earn_job *job, const PGresult *r, int row)
 {
   job->result = handler_points_result(job->ctx, r, row);
   job->result->explanation = handler_get_text(job->ctx, r, row, 6); /* the earn's reason */
+  job->result->pending_points = handler_get_int64(r, row, 7);
+  job->result->release_on = handler_get_text(job->ctx, r, row, 8); /* "" when not pending */
   job->status = GRPC_STATUS_OK;
 }
 

@@ -1,6 +1,6 @@
 /*
  * points.c - the methods that move or report points: Points.Earn, Redeem, Refund,
- * CancelRedemption, GetBalance, ListTransactions, and Admin.AdjustPoints (HQ's corrections,
+ * CancelRedemption, GetBalance (with pending points), ListTransactions, and Admin.AdjustPoints (HQ's corrections,
  * a ledger row naming the operator and the reason).
  *
  * Each movement validates its request, then makes one call of its stored function
@@ -53,7 +53,9 @@ static const db_statement stmt_adjust = {
 static const db_statement stmt_balance = {
   .name = "balance",
   .sql = "SELECT m.balance, m.tier, m.lifetime_spend_cents, n.next_tier, n.spend_to_next_cents,"
-         " to_char(e.expires_on, 'YYYY-MM-DD'), e.points, m.merged_into"
+         " to_char(e.expires_on, 'YYYY-MM-DD'), e.points, m.merged_into, m.pending_points,"
+         " EXISTS (SELECT 1 FROM pending_earns pe"
+         "         WHERE pe.member_id = m.member_id AND pe.state = 'pending')"
          " FROM members m CROSS JOIN program p"
          " CROSS JOIN loyalty_next_tier(m.tier, loyalty_policy_spend(m, p, now()), p) n"
          " LEFT JOIN LATERAL ("
@@ -65,12 +67,28 @@ static const db_statement stmt_balance = {
   .n_params = 1,
 };
 
+/* A member's pending earns (db/functions/pending.sql), what refunds left of each, by release
+ * date; asked only when the member has some. */
+static const db_statement stmt_pending_earns = {
+  .name = "pending_earns",
+  .sql = "SELECT pe.txn_id, e.order_id, coalesce(s.store_code, ''),"
+         " e.pending_points + coalesce((SELECT sum(r.pending_points) FROM ledger r"
+         "                              WHERE r.ref_txn_id = e.txn_id AND r.kind = 'refund'), 0),"
+         " to_char(pe.release_on, 'YYYY-MM-DD')"
+         " FROM pending_earns pe JOIN ledger e ON e.txn_id = pe.txn_id"
+         " LEFT JOIN stores s ON s.store_id = e.store_id"
+         " WHERE pe.member_id = $1 AND pe.state = 'pending' ORDER BY pe.release_on, pe.txn_id",
+  .n_params = 1,
+};
+
 static const db_statement stmt_transactions = {
   .name = "transactions",
   .sql = "SELECT l.txn_id, l.kind, l.points, l.amount_cents, coalesce(s.store_code, ''),"
          " l.order_id, l.request_id, " SQL_TIMESTAMP("l.created_at") ", l.balance_after,"
-         " " SQL_TIMESTAMP("l.occurred_at") ", loyalty_late(l.created_at, l.occurred_at)"
+         " " SQL_TIMESTAMP("l.occurred_at") ", loyalty_late(l.created_at, l.occurred_at),"
+         " l.pending_points, coalesce(to_char(pe.release_on, 'YYYY-MM-DD'), '')"
          " FROM ledger l LEFT JOIN stores s ON s.store_id = l.store_id"
+         " LEFT JOIN pending_earns pe ON pe.txn_id = l.txn_id"
          " WHERE l.member_id IN (SELECT $1 UNION ALL"  /* with the members merged into it */
          "                       SELECT member_id FROM members WHERE merged_into = $1)"
          "   AND l.txn_id < $2 ORDER BY l.txn_id DESC LIMIT $3",
@@ -210,6 +228,30 @@ static grpc_status_code points_cancel_redemption(rpc_ctx *ctx, const ProtobufCMe
   return move_points(ctx, &stmt_cancel_redemption, params, response);
 }
 
+/* Fills b->pending with the pending earns of member_id (decimal text). */
+static grpc_status_code balance_pending(rpc_ctx *ctx, const char *member_id,
+                                        Loyalty__V1__Balance *b)
+{
+  const char *params[] = {member_id};
+  PGresult *r = handler_query(ctx, &stmt_pending_earns, params);
+  if (r == NULL)
+    return ctx->status;
+  int rows = PQntuples(r);
+  b->n_pending = (size_t)rows;
+  b->pending = arena_alloc(ctx->arena, (size_t)(rows ? rows : 1) * sizeof *b->pending);
+  for (int i = 0; i < rows; i++) {
+    Loyalty__V1__PendingEarn *p = arena_alloc(ctx->arena, sizeof *p);
+    loyalty__v1__pending_earn__init(p);
+    p->transaction_id = handler_get_int64(r, i, 0);
+    p->order_id = handler_get_text(ctx, r, i, 1);
+    p->store_code = handler_get_text(ctx, r, i, 2);
+    p->points = handler_get_int64(r, i, 3);
+    p->release_on = handler_get_text(ctx, r, i, 4);
+    b->pending[i] = p;
+  }
+  return GRPC_STATUS_OK;
+}
+
 grpc_status_code points_balance(rpc_ctx *ctx, int64_t member_id, ProtobufCMessage **response)
 {
   if (member_id <= 0)
@@ -243,6 +285,9 @@ grpc_status_code points_balance(rpc_ctx *ctx, int64_t member_id, ProtobufCMessag
       b->expiring[i] = e;
     }
   }
+  b->pending_points = handler_get_int64(r, 0, 8);
+  if (handler_get_bool(r, 0, 9) && balance_pending(ctx, params[0], b) != GRPC_STATUS_OK)
+    return ctx->status;
   *response = &b->base;
   return GRPC_STATUS_OK;
 }
@@ -311,6 +356,8 @@ static grpc_status_code points_list_transactions(rpc_ctx *ctx, const ProtobufCMe
     t->balance_after = handler_get_int64(r, i, 8);
     t->occurred_at = handler_get_text(ctx, r, i, 9);
     t->late = handler_get_bool(r, i, 10);
+    t->pending_points = handler_get_int64(r, i, 11);
+    t->release_on = handler_get_text(ctx, r, i, 12);
     out->transactions[i] = t;
   }
   if (rows > page_size)

@@ -12,9 +12,9 @@
 #include "rpc.h"
 
 /* Fills *response (a Loyalty__V1__Balance in ctx's arena) with member_id's balance, tier,
- * next tier and points expiring within 90 days. INVALID_ARGUMENT if member_id <= 0,
- * NOT_FOUND if unknown, FAILED_PRECONDITION if merged; returns GRPC_STATUS_OK or the failure
- * set in ctx. */
+ * next tier, points expiring within 90 days and pending points with their earns.
+ * INVALID_ARGUMENT if member_id <= 0, NOT_FOUND if unknown, FAILED_PRECONDITION if merged;
+ * returns GRPC_STATUS_OK or the failure set in ctx. */
 grpc_status_code points_balance(rpc_ctx *ctx, int64_t member_id, ProtobufCMessage **response);
 
 #endif

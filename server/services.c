@@ -13,6 +13,7 @@
 static const rpc_bindings *const points_tables[] = {
   &members_methods,
   &points_methods,
+  &pending_methods,
 };
 
 const rpc_service points_service = {
@@ -31,6 +32,7 @@ static const rpc_bindings *const admin_tables[] = {
   &merge_methods,
   &campaigns_methods,
   &expiry_methods,
+  &pending_admin_methods,
   &audit_methods,
   &audit_list_methods,
 };

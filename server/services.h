@@ -23,6 +23,7 @@ extern const rpc_service health_service; /* grpc.health.v1.Health: no credential
 extern const rpc_bindings members_methods; /* EnrollMember, GetMember, LinkIdentity, SetBirthday */
 extern const rpc_bindings points_methods;  /* Earn, Redeem, Refund, CancelRedemption,
                                               GetBalance, ListTransactions */
+extern const rpc_bindings pending_methods; /* ConfirmOrder */
 
 /* loyalty.v1.Admin */
 extern const rpc_bindings points_admin_methods; /* AdjustPoints */
@@ -34,6 +35,7 @@ extern const rpc_bindings tiers_methods;    /* ListTierChanges, EvaluateTiers, S
 extern const rpc_bindings merge_methods;    /* MergeMembers */
 extern const rpc_bindings campaigns_methods; /* CreateCampaign, ListCampaigns, EndCampaign */
 extern const rpc_bindings expiry_methods;    /* RunExpiry, ListExpiringPoints */
+extern const rpc_bindings pending_admin_methods; /* ReleasePending */
 extern const rpc_bindings audit_methods;     /* VerifyAudit */
 extern const rpc_bindings audit_list_methods; /* ListAudit */
 

@@ -64,9 +64,11 @@ END $$;
 -- whose orders have not earned, in one statement: per earn the ledger row (chained, its
 -- reason the explanation), the lot, the member's balance, spend and tier, the request.
 -- p is the program now; p_occurred_at (checked by the caller; NULL, or a NULL element: now)
--- when each sale happened, whose rules the points and the lot follow. Returns one row per
--- earn, in order. The one earn write: loyalty_earn makes one earn with it, loyalty_earn_batch
--- many.
+-- when each sale happened, whose rules the points and the lot follow. At a store whose
+-- channel had pending days then (pending.sql) the points are pending instead: the row's
+-- pending_points, no lot, no spend or tier change until the release, and a pending_earns
+-- row saying when. Returns one row per earn, in order. The one earn write: loyalty_earn
+-- makes one earn with it, loyalty_earn_batch many.
 CREATE OR REPLACE FUNCTION loyalty_earn_write(p program, p_principal text[],
                                               p_store_code text[], p_store_id int[],
                                               p_request_id text[], p_hash bytea[],
@@ -74,7 +76,8 @@ CREATE OR REPLACE FUNCTION loyalty_earn_write(p program, p_principal text[],
                                               p_amount_cents bigint[],
                                               p_occurred_at timestamptz[] DEFAULT NULL)
 RETURNS TABLE (txn_id bigint, points bigint, balance bigint, tier smallint,
-               tier_changed boolean, replayed boolean, explanation text)
+               tier_changed boolean, replayed boolean, explanation text,
+               pending_points bigint, release_on date)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -96,20 +99,33 @@ BEGIN
     FROM input i
   ), earned AS (
     SELECT d.*, m AS member, e.points, e.explanation,
+           loyalty_pending_release_on(d.rules, s.channel, d.at) AS release_on,
            loyalty_tier_after(m, d.amount_cents, p, d.at) AS new_tier
-    FROM dated d JOIN members m USING (member_id)
+    FROM dated d JOIN members m USING (member_id) JOIN stores s USING (store_id)
     CROSS JOIN LATERAL loyalty_earn_points(d.rules, d.amount_cents, m.tier, m.birthday,
                                            d.store_id, d.at) e
   ), chained AS MATERIALIZED (
-    SELECT e.n, e.store_code, e.hash, e.member, e.amount_cents, e.explanation, e.at, e.rules,
-           loyalty_chain_row(e.member, loyalty_ledger_row(
-             'earn', e.points, (e.member).balance + e.points, e.new_tier, e.principal,
-             e.request_id, p_store_id => e.store_id, p_amount_cents => e.amount_cents,
-             p_order_id => e.order_id, p_reason => e.explanation,
-             p_occurred_at => e.occurred_at)) AS r
+    SELECT e.n, e.store_code, e.hash, e.member, e.explanation, e.at, e.rules, e.release_on,
+           CASE WHEN e.release_on IS NULL THEN e.amount_cents ELSE 0 END AS spend_cents,
+           loyalty_chain_row(e.member, CASE WHEN e.release_on IS NULL
+             THEN loyalty_ledger_row(
+               'earn', e.points, (e.member).balance + e.points, e.new_tier, e.principal,
+               e.request_id, p_store_id => e.store_id, p_amount_cents => e.amount_cents,
+               p_order_id => e.order_id, p_reason => e.explanation,
+               p_occurred_at => e.occurred_at)
+             ELSE loyalty_ledger_row(  -- pending: neither the balance nor the tier moves yet
+               'earn', 0, (e.member).balance, (e.member).tier, e.principal,
+               e.request_id, p_store_id => e.store_id, p_amount_cents => e.amount_cents,
+               p_order_id => e.order_id,
+               p_reason => format('pending until %s: %s', e.release_on, e.explanation),
+               p_occurred_at => e.occurred_at, p_pending_points => e.points) END) AS r
     FROM earned e
   ), ledger_rows AS (
     INSERT INTO ledger SELECT (c.r).* FROM chained c ORDER BY c.n
+  ), pending_rows AS (
+    INSERT INTO pending_earns (txn_id, member_id, release_on)
+    SELECT (c.r).txn_id, (c.r).member_id, c.release_on FROM chained c
+    WHERE c.release_on IS NOT NULL
   ), lot_rows AS (
     INSERT INTO lots (member_id, txn_id, points, remaining, expires_on)
     SELECT (c.r).member_id, (c.r).txn_id, (c.r).points,
@@ -119,8 +135,11 @@ BEGIN
   ), member_rows AS (
     UPDATE members m
     SET balance = (c.r).balance_after, tier = (c.r).tier_after, ledger_head = (c.r).row_hash,
-        lifetime_spend_cents = m.lifetime_spend_cents + c.amount_cents,
-        first_purchase_at = least(m.first_purchase_at, c.at)
+        pending_points = m.pending_points + (c.r).pending_points,
+        lifetime_spend_cents = m.lifetime_spend_cents + c.spend_cents,
+        first_purchase_at = CASE WHEN c.release_on IS NULL
+                                 THEN least(m.first_purchase_at, c.at)
+                                 ELSE m.first_purchase_at END
     FROM chained c WHERE m.member_id = (c.r).member_id
   ), request_rows AS (
     INSERT INTO requests (scope, request_id, method, request_hash, member_id, txn_id,
@@ -130,19 +149,21 @@ BEGIN
     FROM chained c
   )
   SELECT (c.r).txn_id, (c.r).points, (c.r).balance_after, (c.r).tier_after,
-         (c.r).tier_after <> (c.member).tier, false, c.explanation
+         (c.r).tier_after <> (c.member).tier, false, (c.r).reason, (c.r).pending_points,
+         c.release_on
   FROM chained c ORDER BY c.n;
 END $$;
 
--- Earn, alone in its transaction. A replay answers the original with its explanation; an
--- order this store has earned before is LY409; an earn names a store (LY400);
--- p_occurred_at (NULL: now) out of bounds is LY400 (business_time.sql).
+-- Earn, alone in its transaction. A replay answers the original with its explanation (and
+-- pending points); an order this store has earned before is LY409; an earn names a store
+-- (LY400); p_occurred_at (NULL: now) out of bounds is LY400 (business_time.sql).
 CREATE OR REPLACE FUNCTION loyalty_earn(p_principal text, p_store_code text,
                                         p_request_id text, p_hash bytea, p_member_id bigint,
                                         p_order_id text, p_amount_cents bigint,
                                         p_occurred_at timestamptz DEFAULT NULL)
 RETURNS TABLE (txn_id bigint, points bigint, balance bigint, tier smallint,
-               tier_changed boolean, replayed boolean, explanation text)
+               tier_changed boolean, replayed boolean, explanation text,
+               pending_points bigint, release_on date)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -150,8 +171,9 @@ DECLARE
   v_program program;
 BEGIN
   IF w.replayed THEN
-    RETURN QUERY SELECT p.*, l.reason FROM loyalty_replay(w.earlier) p
-                 JOIN ledger l ON l.txn_id = p.txn_id;
+    RETURN QUERY SELECT p.*, l.reason, l.pending_points, pe.release_on
+                 FROM loyalty_replay(w.earlier) p JOIN ledger l ON l.txn_id = p.txn_id
+                 LEFT JOIN pending_earns pe ON pe.txn_id = p.txn_id;
     RETURN;
   END IF;
   IF w.store_id IS NULL THEN
@@ -182,7 +204,8 @@ CREATE OR REPLACE FUNCTION loyalty_earn_batch(p_principal text[], p_store_code t
                                               p_amount_cents bigint[],
                                               p_occurred_at timestamptz[] DEFAULT NULL)
 RETURNS TABLE (txn_id bigint, points bigint, balance bigint, tier smallint,
-               tier_changed boolean, replayed boolean, explanation text)
+               tier_changed boolean, replayed boolean, explanation text,
+               pending_points bigint, release_on date)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE

@@ -27,7 +27,10 @@ LANGUAGE sql STABLE AS $$
     -- business time hash as they did.
     CASE WHEN l.occurred_at <> l.created_at
          THEN loyalty_field(to_char(l.occurred_at AT TIME ZONE 'UTC',
-                                    'YYYY-MM-DD"T"HH24:MI:SS.US')) END),
+                                    'YYYY-MM-DD"T"HH24:MI:SS.US')) END,
+    -- Pending points, only where there are some: rows without hash as they did.
+    CASE WHEN l.pending_points <> 0
+         THEN 'pending=' || loyalty_field(l.pending_points::text) END),
     'UTF8')
 $$;
 
@@ -41,7 +44,8 @@ CREATE OR REPLACE FUNCTION loyalty_ledger_row(p_kind text, p_points bigint,
                                               p_order_id text DEFAULT '',
                                               p_reason text DEFAULT '',
                                               p_ref_txn_id bigint DEFAULT NULL,
-                                              p_occurred_at timestamptz DEFAULT NULL)
+                                              p_occurred_at timestamptz DEFAULT NULL,
+                                              p_pending_points bigint DEFAULT 0)
 RETURNS ledger
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
@@ -59,6 +63,7 @@ BEGIN
   v.reason := p_reason;
   v.ref_txn_id := p_ref_txn_id;
   v.occurred_at := p_occurred_at;  -- NULL: now, when it is recorded
+  v.pending_points := p_pending_points;
   RETURN v;
 END $$;
 
@@ -100,7 +105,8 @@ END $$;
 
 -- A points movement of p_member (locked, as it was before): appends p_row and moves the
 -- member's running state with it in one UPDATE: balance and tier to the row's balance_after
--- and tier_after, net spend by p_spend_delta_cents, the chain head; an earn also marks the
+-- and tier_after, pending points by the row's pending_points, net spend by
+-- p_spend_delta_cents, the chain head; an earn or a release (pending.sql) also marks the
 -- first purchase. Lots are the caller's (lots.sql). Returns the row as written.
 CREATE OR REPLACE FUNCTION loyalty_move(p_member members, p_row ledger,
                                         p_spend_delta_cents bigint) RETURNS ledger
@@ -109,8 +115,10 @@ BEGIN
   p_row := loyalty_append_ledger(p_member, p_row);
   UPDATE members
   SET balance = p_row.balance_after, tier = p_row.tier_after, ledger_head = p_row.row_hash,
+      pending_points = pending_points + p_row.pending_points,
       lifetime_spend_cents = lifetime_spend_cents + p_spend_delta_cents,
-      first_purchase_at = CASE WHEN p_row.kind = 'earn' THEN coalesce(first_purchase_at, now())
+      first_purchase_at = CASE WHEN p_row.kind IN ('earn', 'release')
+                               THEN coalesce(first_purchase_at, now())
                                ELSE first_purchase_at END
   WHERE member_id = p_member.member_id;
   RETURN p_row;

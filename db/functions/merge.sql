@@ -1,5 +1,6 @@
 -- merge.sql - HQ merges two records of the same person. Everything of value moves to the
--- kept member: balance (a ledger row on each side), lots with their expiry, net spend,
+-- kept member: balance and pending points (a ledger row on each side), pending earns (to be
+-- released or refunded on the kept member), lots with their expiry, net spend,
 -- identities, the phone if the kept member has none; the tier is recomputed. The merged
 -- member is closed: further calls on it are LY412 naming the kept member. Its ledger rows
 -- stay where they are (the ledger is append-only); refunds on the kept member find the
@@ -41,18 +42,20 @@ BEGIN
   v_out := loyalty_move(v_merge, loyalty_ledger_row(
     'merge_out', -v_merge.balance, 0, v_merge.tier, p_principal, p_request_id,
     p_amount_cents => -v_merge.lifetime_spend_cents,
-    p_reason => 'merged into member ' || p_keep), -v_merge.lifetime_spend_cents);
+    p_reason => 'merged into member ' || p_keep, p_pending_points => -v_merge.pending_points),
+    -v_merge.lifetime_spend_cents);
   v_in := loyalty_move(v_keep, loyalty_ledger_row(
     'merge_in', v_merge.balance, v_keep.balance + v_merge.balance, v_tier, p_principal,
     p_request_id, p_amount_cents => v_merge.lifetime_spend_cents,
-    p_reason => 'merged from member ' || p_merge, p_ref_txn_id => v_out.txn_id),
-    v_merge.lifetime_spend_cents);
+    p_reason => 'merged from member ' || p_merge, p_ref_txn_id => v_out.txn_id,
+    p_pending_points => v_merge.pending_points), v_merge.lifetime_spend_cents);
 
   UPDATE lots SET member_id = p_keep WHERE member_id = p_merge;
   -- Lots must hold max(balance, 0): a negative balance on either side eats into them.
   SELECT coalesce(sum(remaining), 0) INTO v_lots FROM lots WHERE member_id = p_keep;
   PERFORM loyalty_take_from_lots(p_keep, v_lots - greatest(v_in.balance_after, 0), NULL, NULL);
   UPDATE identities SET member_id = p_keep WHERE member_id = p_merge;
+  UPDATE pending_earns SET member_id = p_keep WHERE member_id = p_merge;
 
   UPDATE members SET merged_into = p_keep,
                      phone = CASE WHEN v_keep.phone IS NULL THEN NULL ELSE phone END

@@ -27,6 +27,8 @@ $$;
 -- Replaces the program's rules. A rule set that breaks program's checks (thresholds not
 -- increasing, multipliers out of range, ...) or names an unknown time zone raises LY400.
 -- p_max_backdate_days NULL leaves it as it is (an older client does not send it).
+-- p_pending_days: days pending per channel (pending_days[channel], pending.sql); NULL leaves
+-- them as they are.
 CREATE OR REPLACE FUNCTION loyalty_update_program(p_principal text, p_points_per_yuan int,
                                                   p_senior bigint, p_vip bigint,
                                                   p_supreme bigint, p_ordinary_permille int,
@@ -36,7 +38,8 @@ CREATE OR REPLACE FUNCTION loyalty_update_program(p_principal text, p_points_per
                                                   p_min_paid_cents bigint, p_time_zone text,
                                                   p_expiry_policy text, p_expiry_months int,
                                                   p_tier_policy text,
-                                                  p_max_backdate_days int DEFAULT NULL)
+                                                  p_max_backdate_days int DEFAULT NULL,
+                                                  p_pending_days int[] DEFAULT NULL)
 RETURNS program
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -46,6 +49,11 @@ BEGIN
   SELECT * INTO STRICT v_old FROM program FOR UPDATE;
   IF NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = p_time_zone) THEN
     RAISE 'unknown time zone' USING ERRCODE = 'LY400', DETAIL = p_time_zone;
+  END IF;
+  -- The table's check says the same; this says it alone.
+  IF EXISTS (SELECT 1 FROM unnest(p_pending_days) d WHERE d NOT BETWEEN 0 AND 90) THEN
+    RAISE 'pending days must be from 0 to 90' USING ERRCODE = 'LY400',
+      DETAIL = array_to_string(p_pending_days, ',');
   END IF;
   BEGIN
     UPDATE program SET points_per_yuan = p_points_per_yuan, senior_threshold_cents = p_senior,
@@ -57,7 +65,8 @@ BEGIN
                        min_paid_cents = p_min_paid_cents, time_zone = p_time_zone,
                        expiry_policy = p_expiry_policy, expiry_months = p_expiry_months,
                        tier_policy = p_tier_policy,
-                       max_backdate_days = coalesce(p_max_backdate_days, max_backdate_days)
+                       max_backdate_days = coalesce(p_max_backdate_days, max_backdate_days),
+                       pending_days = coalesce(p_pending_days, pending_days)
     RETURNING * INTO v_new;
   EXCEPTION WHEN check_violation THEN
     RAISE 'invalid program: thresholds must increase (senior < vip < supreme, all > 0), '

@@ -8,6 +8,10 @@
 -- Business time (business_time.sql): a refund may say when the return happened
 -- (occurred_at, within the same bounds as an earn's), never before its purchase. The rolling
 -- tier window dates a refund by its purchase (tiers.sql).
+--
+-- An earn whose points are still pending (pending.sql): the refund takes them from the
+-- pending points by the same rule and never touches the balance, the lots, the spend or the
+-- tier, none of which the earn has moved yet; refunded in full, it is never released.
 
 -- The earn a refund of p_member_id refers to: by p_earn_txn_id, or by p_order_id at the store
 -- p_original_store_code names; with no store named, the acting store's (p_acting_store_id)
@@ -72,7 +76,8 @@ BEGIN
   PERFORM set_config('loyalty.tier_reason', 'refund', true);
   v_earn := loyalty_refunded_earn(p_member_id, p_earn_txn_id, p_order_id, p_original_store_code,
                                   w.store_id);
-  SELECT coalesce(sum(amount_cents), 0), coalesce(-sum(points), 0) INTO v_refunded, v_taken
+  SELECT coalesce(sum(amount_cents), 0), coalesce(-sum(points + pending_points), 0)
+  INTO v_refunded, v_taken
   FROM ledger WHERE ref_txn_id = v_earn.txn_id AND kind = 'refund';
   IF p_amount_cents > v_earn.amount_cents - v_refunded THEN
     RAISE 'refund exceeds the remaining amount' USING ERRCODE = 'LY412',
@@ -80,7 +85,8 @@ BEGIN
                       v_earn.amount_cents - v_refunded, p_amount_cents);
   END IF;
   -- div() on numeric is exact integer division, and the product cannot overflow.
-  v_take := div(v_earn.points::numeric * (v_refunded + p_amount_cents), v_earn.amount_cents)
+  v_take := div((v_earn.points + v_earn.pending_points)::numeric
+                * (v_refunded + p_amount_cents), v_earn.amount_cents)
             - v_taken;
 
   SELECT * INTO STRICT v_program FROM program;
@@ -95,6 +101,17 @@ BEGIN
                       to_char(v_earn.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                       to_char(v_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
   END IF;
+  IF loyalty_earn_is_pending(v_earn.txn_id) THEN
+    v_row := loyalty_move(v_member, loyalty_ledger_row(
+      'refund', 0, v_member.balance, v_member.tier, p_principal, p_request_id,
+      p_store_id => w.store_id, p_amount_cents => p_amount_cents, p_order_id => v_earn.order_id,
+      p_ref_txn_id => v_earn.txn_id, p_occurred_at => v_at, p_pending_points => -v_take), 0);
+    IF v_refunded + p_amount_cents = v_earn.amount_cents THEN
+      PERFORM loyalty_settle_pending(v_earn.txn_id, 'refunded', v_row.txn_id);
+    END IF;
+    RETURN loyalty_finish_movement(p_store_code, p_request_id, 'Refund', p_hash, v_member, v_row);
+  END IF;
+
   v_row := loyalty_move(v_member, loyalty_ledger_row(
     'refund', -v_take, v_member.balance - v_take,
     loyalty_tier_after(v_member, -p_amount_cents, v_program, v_earn.occurred_at), p_principal,

@@ -40,7 +40,9 @@ $$;
 -- Net spend of the member in the 12 months before p_at, by when things happened
 -- (occurred_at): the purchases made in the window, minus the refunds made before p_at of
 -- those purchases. A refund is dated by its purchase, so a refund of a purchase older than
--- the window takes nothing from it (and the spend never goes below zero).
+-- the window takes nothing from it (and the spend never goes below zero). A purchase whose
+-- points are pending counts from its release, with its refunds, dated as they were
+-- (pending.sql); one refunded in full before its release never counts.
 CREATE OR REPLACE FUNCTION loyalty_rolling_spend(p_member_id bigint, p_at timestamptz)
 RETURNS bigint
 LANGUAGE sql STABLE AS $$
@@ -48,6 +50,8 @@ LANGUAGE sql STABLE AS $$
   FROM ledger l LEFT JOIN ledger e ON l.kind = 'refund' AND e.txn_id = l.ref_txn_id
   WHERE l.member_id = p_member_id AND l.kind IN ('earn', 'refund') AND l.occurred_at < p_at
     AND coalesce(e.occurred_at, l.occurred_at) >= p_at - interval '12 months'
+    AND NOT EXISTS (SELECT 1 FROM pending_earns pe
+                    WHERE pe.txn_id = coalesce(e.txn_id, l.txn_id) AND pe.state <> 'released')
 $$;
 
 -- The net spend the tier policy counts for p_member at p_at.

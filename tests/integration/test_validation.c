@@ -149,6 +149,8 @@ static ProtobufCMessage *base_request(const ProtobufCMethodDescriptor *method, c
   } else if (strcmp(name, "Refund") == 0) {
     set_field(m, "order_id", fx->order);
     set_field(m, "amount_cents", "100");
+  } else if (strcmp(name, "ConfirmOrder") == 0) {
+    set_field(m, "order_id", fx->order); /* a POS purchase: never pending, confirms with 0 */
   } else if (strcmp(name, "CancelRedemption") == 0) {
     set_field(m, "redemption_id", number(fx->redemption));
   } else if (strcmp(name, "CreateStore") == 0) {
@@ -330,6 +332,7 @@ static void earn_cases(void) { run_cases("Earn"); }
 static void redeem_cases(void) { run_cases("Redeem"); }
 static void refund_cases(void) { run_cases("Refund"); }
 static void cancel_redemption_cases(void) { run_cases("CancelRedemption"); }
+static void confirm_order_cases(void) { run_cases("ConfirmOrder"); }
 static void get_balance_cases(void) { run_cases("GetBalance"); }
 static void list_transactions_cases(void) { run_cases("ListTransactions"); }
 static void admin_cases(void) { run_cases("Admin/"); }
@@ -345,6 +348,7 @@ int main(int argc, char **argv)
     {"redeem_cases", redeem_cases},
     {"refund_cases", refund_cases},
     {"cancel_redemption_cases", cancel_redemption_cases},
+    {"confirm_order_cases", confirm_order_cases},
     {"get_balance_cases", get_balance_cases},
     {"list_transactions_cases", list_transactions_cases},
     {"admin_cases", admin_cases},

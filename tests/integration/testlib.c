@@ -474,19 +474,24 @@ int64_t tl_sql_int(const char *fmt, ...)
 void tl_check_invariants(void)
 {
   PGresult *r = run_sql(
-      "SELECT m.member_id, m.balance, coalesce(l.total, 0), coalesce(t.remaining, 0)"
+      "SELECT m.member_id, m.balance, coalesce(l.total, 0), coalesce(t.remaining, 0),"
+      " m.pending_points, coalesce(l.pending, 0)"
       " FROM members m"
-      " LEFT JOIN (SELECT member_id, sum(points) AS total FROM ledger GROUP BY 1) l"
+      " LEFT JOIN (SELECT member_id, sum(points) AS total, sum(pending_points) AS pending"
+      "            FROM ledger GROUP BY 1) l"
       "   USING (member_id)"
       " LEFT JOIN (SELECT member_id, sum(remaining) AS remaining FROM lots GROUP BY 1) t"
       "   USING (member_id)"
       " WHERE m.balance <> coalesce(l.total, 0)"
+      "    OR m.pending_points <> coalesce(l.pending, 0)"
       "    OR greatest(m.balance, 0) <> coalesce(t.remaining, 0)"
       " LIMIT 5");
   if (PQntuples(r) > 0)
     tl_fail(__FILE__, __LINE__,
-            "ledger invariant broken for member %s: balance %s, ledger sum %s, lots %s",
-            PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+            "ledger invariant broken for member %s: balance %s, ledger sum %s, lots %s,"
+            " pending %s, ledger pending sum %s",
+            PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3),
+            PQgetvalue(r, 0, 4), PQgetvalue(r, 0, 5));
   PQclear(r);
 }
 

@@ -19,7 +19,8 @@
  *   tl_hq_store, tl_hq_earn_request   the store HQ's earns happen at (an HQ Earn names one)
  *   tl_unique                      a unique token for ids, phones, codes
  *   tl_sql, tl_sql_value, tl_sql_int   direct SQL (arranging state, reading it back)
- *   tl_check_invariants            balance = ledger sum, lots = max(balance, 0), for all
+ *   tl_check_invariants            balance = ledger sum, pending = ledger pending sum,
+ *                                  lots = max(balance, 0), for all
  *   tl_start_server, tl_stop_server   a loyaltyd of the test's own (LOYALTYD)
  */
 #ifndef LOYALTY_TESTLIB_H
