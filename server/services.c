@@ -33,6 +33,7 @@ static const rpc_bindings *const admin_tables[] = {
   &expiry_methods,
   &audit_methods,
   &audit_list_methods,
+  &import_methods,
 };
 
 const rpc_service admin_service = {

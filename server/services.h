@@ -36,6 +36,7 @@ extern const rpc_bindings campaigns_methods; /* CreateCampaign, ListCampaigns, E
 extern const rpc_bindings expiry_methods;    /* RunExpiry, ListExpiringPoints */
 extern const rpc_bindings audit_methods;     /* VerifyAudit */
 extern const rpc_bindings audit_list_methods; /* ListAudit */
+extern const rpc_bindings import_methods;     /* ImportRows */
 
 /* grpc.health.v1.Health */
 extern const rpc_bindings health_methods; /* Check */

@@ -175,3 +175,73 @@ const char *validate_reason(const char *s)
 {
   return validate_text(s, 200) ? NULL : "reason must be at most 200 bytes of UTF-8 text";
 }
+
+bool validate_yuan(const char *s, int64_t *cents)
+{
+  int64_t whole = 0, fraction = 0;
+  int digits = 0, decimals = -1;
+  for (const char *p = s; *p; p++) {
+    if (*p == '.' && decimals < 0 && digits > 0) {
+      decimals = 0;
+    } else if (*p >= '0' && *p <= '9') {
+      if (decimals >= 0) {
+        if (++decimals > 2)
+          return false;
+        fraction = fraction * 10 + (*p - '0');
+      } else {
+        if (++digits > 12) /* 100 billion yuan: beyond any purchase */
+          return false;
+        whole = whole * 10 + (*p - '0');
+      }
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0 || decimals == 0)
+    return false;
+  if (decimals == 1)
+    fraction *= 10;
+  *cents = whole * 100 + fraction;
+  return true;
+}
+
+/* n digits at s as a number; -1 if they are not all digits. */
+static int digits_at(const char *s, int n)
+{
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+bool validate_timestamp(const char *s)
+{
+  char date[11];
+  if (strlen(s) < 20)
+    return false;
+  memcpy(date, s, 10);
+  date[10] = '\0';
+  if (!validate_date(date) || (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
+    return false;
+  if (s[13] != ':' || s[16] != ':' || digits_at(s + 11, 2) < 0 || digits_at(s + 11, 2) > 23 ||
+      digits_at(s + 14, 2) < 0 || digits_at(s + 14, 2) > 59 || digits_at(s + 17, 2) < 0 ||
+      digits_at(s + 17, 2) > 59)
+    return false;
+  const char *p = s + 19;
+  if (*p == '.') {
+    int n = 0;
+    for (p++; *p >= '0' && *p <= '9'; p++)
+      n++;
+    if (n == 0 || n > 9)
+      return false;
+  }
+  if ((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0')
+    return true;
+  /* An offset PostgreSQL takes: up to 15:59 either way. */
+  return (p[0] == '+' || p[0] == '-') && strlen(p) == 6 && p[3] == ':' &&
+         digits_at(p + 1, 2) >= 0 && digits_at(p + 1, 2) <= 15 && digits_at(p + 4, 2) >= 0 &&
+         digits_at(p + 4, 2) <= 59;
+}
