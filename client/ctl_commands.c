@@ -818,7 +818,7 @@ static const char *const import_flags[] = {"dry-run", NULL};
 #define IMPORT_HELP                                                                          \
   "\n(a header line names them, in any order; docs/import.md explains each)\n\n"            \
   "Rows go to the server in batches, each applied in one transaction. Rejected rows go to\n" \
-  "the error file (default FILE.csv.errors.csv) as line,reason and the row; the rest are\n"  \
+  "the error file (default FILE.errors.csv) as line,reason and the row; the rest are\n"  \
   "imported. Running the same file again changes nothing; a run cut off (Ctrl-C, a server\n" \
   "restart) goes on where it stopped when run again. --dry-run checks every row, writes\n"   \
   "the error file and changes nothing. Progress on stderr; totals of the file beside what\n" \

@@ -271,8 +271,11 @@ static int import_file(ctl_env *env, const ctl_args *args, const import_format *
     return ctl_usage_error("import %s needs one FILE.csv", fmt->name);
   const char *path = args->positional[0];
   bool dry_run = ctl_flag(args, "dry-run");
-  char errors_default[4096];
-  snprintf(errors_default, sizeof errors_default, "%s.errors.csv", path);
+  char errors_default[4096]; /* orders.csv -> orders.errors.csv */
+  size_t stem = strlen(path);
+  if (stem > 4 && strcmp(path + stem - 4, ".csv") == 0)
+    stem -= 4;
+  snprintf(errors_default, sizeof errors_default, "%.*s.errors.csv", (int)stem, path);
   const char *errors_path = ctl_arg(args, "errors") ? ctl_arg(args, "errors") : errors_default;
 
   char sha[65];

@@ -99,10 +99,11 @@ static const char *summary(const char *label, int64_t n)
   return text;
 }
 
+/* The error file of FILE.csv: FILE.errors.csv. */
 static char *errors_of(const char *file)
 {
   char path[600];
-  snprintf(path, sizeof path, "%s.errors.csv", file);
+  snprintf(path, sizeof path, "%.*s.errors.csv", (int)(strlen(file) - 4), file);
   return read_file(path);
 }
 
