@@ -305,9 +305,9 @@ BEGIN
       why text,      -- rejected, why
       skip boolean,  -- already there
       round int      -- a new purchase: the member's k-th in the batch
-    );
+    ) ON COMMIT DELETE ROWS;  -- emptied in place: TRUNCATE would make every call replan
   END IF;
-  TRUNCATE import_order_stage;
+  DELETE FROM import_order_stage;  -- empty, unless called twice in one transaction
 
   -- The members of the batch, locked in member_id order as every write of several does.
   INSERT INTO import_order_stage
