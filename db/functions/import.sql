@@ -310,12 +310,16 @@ BEGIN
   DELETE FROM import_order_stage;  -- empty, unless called twice in one transaction
 
   -- The members of the batch, locked in member_id order as every write of several does.
+  -- (The rows with their member and store first, materialized: each member looked up once.)
   INSERT INTO import_order_stage
-  SELECT s.*, CASE WHEN s.why IS NULL AND s.kind = 'purchase' AND NOT s.skip
-                   THEN row_number() OVER (PARTITION BY s.why IS NULL AND s.kind = 'purchase'
-                                                        AND NOT s.skip, s.member_id
-                                           ORDER BY s.line) END
-  FROM (
+  WITH b AS MATERIALIZED (
+    SELECT o.line, o.f[1] AS store_code, o.f[2] AS order_id, o.f[3] AS kind, o.f[4] AS ref,
+           o.f[5]::bigint AS amount_cents, o.f[6]::timestamptz AS occurred_at,
+           o.f[7]::bigint AS points, st.store_id, r.member_id
+    FROM loyalty_import_rows(p_line, p_f, p_first) o
+    CROSS JOIN LATERAL loyalty_import_member(o.f[4]) r
+    LEFT JOIN stores st ON st.store_code = o.f[1]
+  ), decided AS (
     SELECT b.*,
            CASE WHEN b.member_id IS NULL THEN format('unknown member (%s)', b.ref)
                 WHEN m.merged_into IS NOT NULL
@@ -323,21 +327,19 @@ BEGIN
                               m.merged_into)
                 WHEN b.store_id IS NULL THEN format('unknown store (%s)', b.store_code)
            END AS why,
+           -- One index probe per row (a set-wise EXISTS got a plan hashing the whole ledger).
            b.kind = 'purchase'
-             AND (EXISTS (SELECT 1 FROM ledger l WHERE l.order_id = b.order_id
-                                                   AND l.store_id = b.store_id
-                                                   AND l.kind = 'earn')
-                  OR row_number() OVER (PARTITION BY b.kind, b.store_id, b.order_id
-                                        ORDER BY b.line) > 1) AS skip
-    FROM (SELECT o.line, o.f[1] AS store_code, o.f[2] AS order_id, o.f[3] AS kind,
-                 o.f[4] AS ref, o.f[5]::bigint AS amount_cents,
-                 o.f[6]::timestamptz AS occurred_at, o.f[7]::bigint AS points,
-                 st.store_id, r.member_id
-          FROM loyalty_import_rows(p_line, p_f, p_first) o
-          CROSS JOIN LATERAL loyalty_import_member(o.f[4]) r
-          LEFT JOIN stores st ON st.store_code = o.f[1]) b
-    LEFT JOIN members m ON m.member_id = b.member_id
-  ) s;
+             AND (row_number() OVER (PARTITION BY b.kind, b.store_id, b.order_id
+                                     ORDER BY b.line) > 1
+                  OR b.store_id IS NOT NULL
+                     AND loyalty_order_earned(b.store_id, b.order_id)) AS skip
+    FROM b LEFT JOIN members m ON m.member_id = b.member_id
+  )
+  SELECT d.*, CASE WHEN d.why IS NULL AND d.kind = 'purchase' AND NOT d.skip
+                   THEN row_number() OVER (PARTITION BY d.why IS NULL AND d.kind = 'purchase'
+                                                        AND NOT d.skip, d.member_id
+                                           ORDER BY d.line) END
+  FROM decided d;
 
   -- The members of the batch, locked in member_id order as every write of several does; one
   -- merged since it was staged is closed now.
