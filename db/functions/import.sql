@@ -515,19 +515,21 @@ BEGIN
     CASE p_kind
       WHEN 'stores' THEN
         SELECT * INTO imported, skipped, v_rej_lines, v_rej_reasons
-        FROM loyalty_import_stores(v_run, v_first, p_line, p_fields, 0, 0, v_rej_lines, v_rej_reasons);
+        FROM loyalty_import_stores(v_run, v_first, p_line, p_fields, 0, 0, v_rej_lines,
+                                   v_rej_reasons);
       WHEN 'members' THEN
         SELECT * INTO imported, skipped, v_rej_lines, v_rej_reasons
-        FROM loyalty_import_members(v_run, v_first, p_line, p_fields, 0, 0, v_rej_lines, v_rej_reasons);
+        FROM loyalty_import_members(v_run, v_first, p_line, p_fields, 0, 0, v_rej_lines,
+                                    v_rej_reasons);
       WHEN 'balances' THEN
         SELECT * INTO imported, skipped, v_rej_lines, v_rej_reasons, imported_points
-        FROM loyalty_import_balances(v_run, v_first, p_line, p_fields, 0, 0, v_rej_lines, v_rej_reasons,
-                                     0);
+        FROM loyalty_import_balances(v_run, v_first, p_line, p_fields, 0, 0, v_rej_lines,
+                                     v_rej_reasons, 0);
       WHEN 'orders' THEN
         SELECT * INTO imported, skipped, v_rej_lines, v_rej_reasons, imported_amount_cents,
                       imported_points
-        FROM loyalty_import_orders(v_run, v_first, p_line, p_fields, 0, 0, v_rej_lines, v_rej_reasons,
-                                   0, 0);
+        FROM loyalty_import_orders(v_run, v_first, p_line, p_fields, 0, 0, v_rej_lines,
+                                   v_rej_reasons, 0, 0);
     END CASE;
 
     -- loyaltyd's refusals of lines not done before join the rejections of this call.
