@@ -390,8 +390,8 @@ static int import_file(ctl_env *env, const ctl_args *args, const import_format *
   char file_amount[32], imported_amount[32];
   yuan_text(file_amount, t.amount_cents);
   yuan_text(imported_amount, t.imported_amount_cents);
-  printf("  %-9s %10lld %16s %12lld\n", "file", (long long)t.rows, file_amount,
-         (long long)t.points);
+  printf("  %-9s %10lld %16s %12lld\n", interrupted ? "read" : "file", (long long)t.rows,
+         file_amount, (long long)t.points);
   printf("  %-9s %10lld %16s %12lld\n", dry_run ? "would be" : "imported", (long long)t.imported,
          imported_amount, (long long)t.imported_points);
   printf("  %-9s %10lld   already there, or done by an earlier run of this file\n", "skipped",
