@@ -14,13 +14,29 @@
 
 #include "testlib.h"
 
-/* A directory of the test's own for its files. */
+static const char *test_dir; /* the current test's, removed when it passes */
+
+/* A directory of the test's own for its files, under the build tree (ctest's working
+ * directory); left there for a look when the test fails. */
 static const char *work_dir(void)
 {
-  char *dir = tl_keep(strdup("/tmp/loyalty-import-XXXXXX"));
+  char cwd[400], *dir = tl_keep(malloc(512));
+  if (getcwd(cwd, sizeof cwd) == NULL)
+    tl_fail(__FILE__, __LINE__, "getcwd failed");
+  snprintf(dir, 512, "%s/import-XXXXXX", cwd);
   if (mkdtemp(dir) == NULL)
     tl_fail(__FILE__, __LINE__, "mkdtemp failed");
+  test_dir = dir;
   return dir;
+}
+
+/* The test passed: its files go. */
+static void passed(void)
+{
+  char command[600];
+  snprintf(command, sizeof command, "rm -rf '%s'", test_dir);
+  if (test_dir != NULL && system(command) != 0)
+    tl_fail(__FILE__, __LINE__, "cannot remove %s", test_dir);
 }
 
 static const char *path_in(const char *dir, const char *name)
@@ -242,6 +258,7 @@ static void a_bad_row_in_each_file_is_rejected_and_the_rest_imported(void)
                            " AND kind = 'refund' AND amount_cents = 50050", m1), 1);
   ASSERT_EQ_INT(tl_balance(tl_hq, m2)->tier, LOYALTY__V1__TIER__TIER_ORDINARY);
   audit_passes();
+  passed();
 }
 
 /* Everything about a brand's members that an import could change, as one text. */
@@ -280,6 +297,7 @@ static void the_same_files_again_change_nothing(void)
   ASSERT_EQ_STR(snapshot(&b), before);
   ASSERT_CONTAINS(output_of(copy), summary("imported", 0));
   audit_passes();
+  passed();
 }
 
 static void a_dry_run_changes_nothing(void)
@@ -300,6 +318,7 @@ static void a_dry_run_changes_nothing(void)
   /* Then for real: all of it. */
   ASSERT_EQ_INT(import("members", b.members, NULL), 1);
   ASSERT_TRUE(member_by_phone(b.phone1) > 0);
+  passed();
 }
 
 #define BIG_ORDERS 20000
@@ -361,6 +380,7 @@ static void a_killed_run_resumes_and_ends_as_a_whole_run(void)
   ASSERT_EQ_INT(import("orders", b.orders, NULL), 0);
   ASSERT_CONTAINS(output_of(b.orders), summary("imported", 0));
   audit_passes();
+  passed();
 }
 
 static void a_bad_header_is_a_usage_error(void)
@@ -373,6 +393,7 @@ static void a_bad_header_is_a_usage_error(void)
   write_file(file, "store,order_id,kind,member,amount\n");
   ASSERT_EQ_INT(import("orders", file, NULL), 2);
   ASSERT_CONTAINS(output_of(file), "no \"occurred_at\" column");
+  passed();
 }
 
 static const tl_test tests[] = {
