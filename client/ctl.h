@@ -6,6 +6,7 @@
  *   ctl_arg_*                       options and positional arguments of one command
  *   ctl_print                       a response, as text tables or JSON (ctl_output.c)
  *   ctl_parse_yuan                  "199.90" -> 19990 cents, exactly
+ *   ctl_import_*                    loyaltyctl import (ctl_import.c)
  *
  * Exit codes: 0 success, 1 the server answered with an error (or could not be reached),
  * 2 a usage error.
@@ -61,6 +62,12 @@ int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool ctl_parse_int64(const char *s, int64_t *out);
 /* Parses yuan with at most two decimals ("12", "199.9", "199.90") into cents. */
 bool ctl_parse_yuan(const char *s, int64_t *cents);
+
+/* loyaltyctl import KIND FILE.csv (ctl_import.c). */
+int ctl_import_stores(ctl_env *env, const ctl_args *args);
+int ctl_import_members(ctl_env *env, const ctl_args *args);
+int ctl_import_balances(ctl_env *env, const ctl_args *args);
+int ctl_import_orders(ctl_env *env, const ctl_args *args);
 
 /* Calls method and prints the response; returns the exit code. */
 int ctl_call_and_print(ctl_env *env, const char *method, const ProtobufCMessage *request,

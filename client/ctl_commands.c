@@ -3,6 +3,7 @@
  * one call (history --all: as many as there are pages) and prints the answer.
  */
 #include "ctl.h"
+#include "validate.h"
 
 #include <openssl/rand.h>
 #include <stdarg.h>
@@ -61,31 +62,7 @@ bool ctl_parse_int64(const char *s, int64_t *out)
 
 bool ctl_parse_yuan(const char *s, int64_t *cents)
 {
-  int64_t whole = 0, fraction = 0;
-  int digits = 0, decimals = -1;
-  for (const char *p = s; *p; p++) {
-    if (*p == '.' && decimals < 0 && digits > 0) {
-      decimals = 0;
-    } else if (*p >= '0' && *p <= '9') {
-      if (decimals >= 0) {
-        if (++decimals > 2)
-          return false;
-        fraction = fraction * 10 + (*p - '0');
-      } else {
-        if (++digits > 12) /* 100 billion yuan: beyond any purchase */
-          return false;
-        whole = whole * 10 + (*p - '0');
-      }
-    } else {
-      return false;
-    }
-  }
-  if (digits == 0 || decimals == 0)
-    return false;
-  if (decimals == 1)
-    fraction *= 10;
-  *cents = whole * 100 + fraction;
-  return true;
+  return validate_yuan(s, cents); /* one parser, the server's (server/validate.c) */
 }
 
 int ctl_call_and_print(ctl_env *env, const char *method, const ProtobufCMessage *request,
@@ -930,6 +907,19 @@ static const char *const history_flags[] = {"all", NULL};
 static const char *const list_flags[] = {"all", NULL};
 static const char *const audit_flags[] = {"all", "csv", "late", NULL};
 static const char *const csv_flags[] = {"csv", NULL};
+static const char *const import_flags[] = {"dry-run", NULL};
+
+#define IMPORT_OPTS " [--dry-run] [--errors FILE]"
+#define IMPORT_HELP                                                                          \
+  "\n(a header line names them, in any order; docs/import.md explains each)\n\n"            \
+  "Rows go to the server in batches, each applied in one transaction. Rejected rows go to\n" \
+  "the error file (default FILE.errors.csv) as line,reason and the row; the rest are\n"  \
+  "imported. Running the same file again changes nothing; a run cut off (Ctrl-C, a server\n" \
+  "restart) goes on where it stopped when run again. --dry-run checks every row, writes\n"   \
+  "the error file and changes nothing. Progress on stderr; totals of the file beside what\n" \
+  "was imported at the end.\n\n"                                                               \
+  "Exit status: 0 all rows imported or already there; 1 a row was rejected or the server\n"  \
+  "failed; 2 usage; 130 interrupted (run again to resume)."
 
 #define WRITE_OPTS " [--store CODE] [--request-id ID]"
 
@@ -1038,6 +1028,20 @@ const ctl_command ctl_commands[] = {
    "the audit trail, newest first: movements and admin changes (HQ); --late: only movements"
    " recorded more than an hour after they happened, and HQ's dating beyond max_backdate_days",
    audit_flags, audit_list},
+  {"import", "stores", "FILE.csv" IMPORT_OPTS "\n\ncolumns: store_code,name,channel,region"
+   IMPORT_HELP, "import stores from the old system; safe to repeat, resumes (HQ)",
+   import_flags, ctl_import_stores},
+  {"import", "members", "FILE.csv" IMPORT_OPTS
+   "\n\ncolumns: phone,name,birthday,identities,enrolled_store,enrolled_at" IMPORT_HELP,
+   "import members (row key: phone, else first identity) (HQ)", import_flags,
+   ctl_import_members},
+  {"import", "balances", "FILE.csv" IMPORT_OPTS "\n\ncolumns: member,points,expires_on"
+   IMPORT_HELP, "import opening balances (row key: member, expires_on) (HQ)", import_flags,
+   ctl_import_balances},
+  {"import", "orders", "FILE.csv" IMPORT_OPTS
+   "\n\ncolumns: store,order_id,kind,member,amount,occurred_at[,points]" IMPORT_HELP,
+   "import historical purchases and refunds (row key: store, order_id, kind) (HQ)",
+   import_flags, ctl_import_orders},
   {"health", NULL, "[SERVICE]", "check that the server is serving", NULL, health},
 };
 

@@ -85,7 +85,7 @@ static const db_statement stmt_transactions = {
   .name = "transactions",
   .sql = "SELECT l.txn_id, l.kind, l.points, l.amount_cents, coalesce(s.store_code, ''),"
          " l.order_id, l.request_id, " SQL_TIMESTAMP("l.created_at") ", l.balance_after,"
-         " " SQL_TIMESTAMP("l.occurred_at") ", loyalty_late(l.created_at, l.occurred_at),"
+         " " SQL_TIMESTAMP("l.occurred_at") ", loyalty_late(l.created_at, l.occurred_at, l.request_id),"
          " l.pending_points, coalesce(to_char(pe.release_on, 'YYYY-MM-DD'), '')"
          " FROM ledger l LEFT JOIN stores s ON s.store_id = l.store_id"
          " LEFT JOIN pending_earns pe ON pe.txn_id = l.txn_id"

@@ -35,6 +35,7 @@ static const rpc_bindings *const admin_tables[] = {
   &pending_admin_methods,
   &audit_methods,
   &audit_list_methods,
+  &import_methods,
 };
 
 const rpc_service admin_service = {

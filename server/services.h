@@ -38,6 +38,7 @@ extern const rpc_bindings expiry_methods;    /* RunExpiry, ListExpiringPoints */
 extern const rpc_bindings pending_admin_methods; /* ReleasePending */
 extern const rpc_bindings audit_methods;     /* VerifyAudit */
 extern const rpc_bindings audit_list_methods; /* ListAudit */
+extern const rpc_bindings import_methods;     /* ImportRows */
 
 /* grpc.health.v1.Health */
 extern const rpc_bindings health_methods; /* Check */

@@ -186,3 +186,33 @@ const char *validate_occurred_at(const char *s)
   return "occurred_at must be an RFC 3339 time with an offset, e.g. 2026-11-11T23:59:00+08:00 "
          "or 2026-11-11T15:59:00.250Z (empty: now)";
 }
+
+bool validate_yuan(const char *s, int64_t *cents)
+{
+  int64_t whole = 0, fraction = 0;
+  int digits = 0, decimals = -1;
+  for (const char *p = s; *p; p++) {
+    if (*p == '.' && decimals < 0 && digits > 0) {
+      decimals = 0;
+    } else if (*p >= '0' && *p <= '9') {
+      if (decimals >= 0) {
+        if (++decimals > 2)
+          return false;
+        fraction = fraction * 10 + (*p - '0');
+      } else {
+        if (++digits > 12) /* 100 billion yuan: beyond any purchase */
+          return false;
+        whole = whole * 10 + (*p - '0');
+      }
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0 || decimals == 0)
+    return false;
+  if (decimals == 1)
+    fraction *= 10;
+  *cents = whole * 100 + fraction;
+  return true;
+}
+

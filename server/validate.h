@@ -10,7 +10,7 @@
  * INTERFACE ROUTINES
  *   validate_request_id, validate_order_id, validate_phone, validate_name, validate_birthday,
  *   validate_identity, validate_store_code, validate_amount_cents, validate_points,
- *   validate_reason, validate_occurred_at, validate_date, validate_text
+ *   validate_reason, validate_occurred_at, validate_date, validate_text, validate_yuan
  */
 #ifndef LOYALTY_VALIDATE_H
 #define LOYALTY_VALIDATE_H
@@ -45,5 +45,9 @@ bool validate_date(const char *s);
 
 /* true if s is valid UTF-8 of at most max_bytes bytes without control characters. */
 bool validate_text(const char *s, size_t max_bytes);
+
+/* Parses yuan with at most two decimals ("12", "199.9", "199.90") into *cents, exactly (no
+ * floating point); false, *cents untouched, if s is not such a number. */
+bool validate_yuan(const char *s, int64_t *cents);
 
 #endif

@@ -12,11 +12,17 @@
 -- back: the admin audit log records it. A movement recorded more than an hour after it
 -- happened is late (loyalty_late): ListTransactions marks it, `loyaltyctl audit list --late`
 -- lists them (the index ledger_late, db/schema/0002_business_time.sql, has the same rule).
+-- History imported from the old system (import.sql, request_id "import <run>") is not late:
+-- it is all recorded after it happened, and would bury the late sales worth a look.
 
--- Whether a movement recorded at p_created_at that happened at p_occurred_at is late.
-CREATE OR REPLACE FUNCTION loyalty_late(p_created_at timestamptz, p_occurred_at timestamptz)
+-- Whether a movement recorded at p_created_at that happened at p_occurred_at, by request
+-- p_request_id, is late.
+CREATE OR REPLACE FUNCTION loyalty_late(p_created_at timestamptz, p_occurred_at timestamptz,
+                                        p_request_id text)
 RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$ SELECT p_created_at - p_occurred_at > interval '1 hour' $$;
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT p_created_at - p_occurred_at > interval '1 hour' AND p_request_id NOT LIKE 'import %'
+$$;
 
 -- Whether a principal is an HQ key's ("key_id:operator" of a key with no store).
 CREATE OR REPLACE FUNCTION loyalty_principal_is_hq(p_principal text) RETURNS boolean

@@ -15,6 +15,26 @@ $$;
 CREATE OR REPLACE FUNCTION loyalty_local_date(p program, p_at timestamptz) RETURNS date
 LANGUAGE sql STABLE AS $$ SELECT (p_at AT TIME ZONE p.time_zone)::date $$;
 
+-- Expires p_member's (locked, as it is now) lots whose last day is before p_as_of: one
+-- expiry ledger row for all of them. Returns how many lots and points; 0 when there were
+-- none (a concurrent run got here first). RunExpiry's and the import's (import.sql) one way.
+CREATE OR REPLACE FUNCTION loyalty_expire_member(p_member members, p_principal text,
+                                                 p_as_of date, OUT lots int, OUT points bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+  SELECT coalesce(sum(remaining), 0), count(*) INTO points, lots FROM lots
+  WHERE member_id = p_member.member_id AND remaining > 0 AND expires_on < p_as_of;
+  IF points > 0 THEN
+    PERFORM loyalty_move(p_member, loyalty_ledger_row(
+      'expiry', -points, p_member.balance - points, p_member.tier, p_principal,
+      'expiry-' || p_as_of, p_reason => 'expired before ' || p_as_of), 0);
+    UPDATE lots SET remaining = 0
+    WHERE member_id = p_member.member_id AND remaining > 0 AND expires_on < p_as_of;
+  ELSE
+    lots := 0;
+  END IF;
+END $$;
+
 -- Expires the lots, last day before p_as_of, of up to p_limit members after p_after_member
 -- (by member_id), each member under its row lock: a run repeated, or two runs at once,
 -- expire each lot once. A member with a negative balance has no points left in lots, so
@@ -28,8 +48,7 @@ CREATE OR REPLACE FUNCTION loyalty_expire(p_principal text, p_as_of date,
 LANGUAGE plpgsql AS $$
 DECLARE
   v_member members;
-  v_points bigint;
-  v_lots int;
+  v_done record;
   v_member_id bigint;
 BEGIN
   last_member := p_after_member;
@@ -45,16 +64,8 @@ BEGIN
     last_member := v_member_id;
     SELECT * INTO STRICT v_member FROM members WHERE member_id = v_member_id FOR UPDATE;
     CONTINUE WHEN v_member.merged_into IS NOT NULL;
-    SELECT coalesce(sum(remaining), 0), count(*) INTO v_points, v_lots FROM lots
-    WHERE member_id = v_member_id AND remaining > 0 AND expires_on < p_as_of;
-    IF v_points > 0 THEN  -- 0 when a concurrent run got here first
-      PERFORM loyalty_move(v_member, loyalty_ledger_row(
-        'expiry', -v_points, v_member.balance - v_points, v_member.tier, p_principal,
-        'expiry-' || p_as_of, p_reason => 'expired before ' || p_as_of), 0);
-      UPDATE lots SET remaining = 0
-      WHERE member_id = v_member_id AND remaining > 0 AND expires_on < p_as_of;
-      lots_expired := lots_expired + v_lots;
-      points_expired := points_expired + v_points;
-    END IF;
+    v_done := loyalty_expire_member(v_member, p_principal, p_as_of);
+    lots_expired := lots_expired + v_done.lots;
+    points_expired := points_expired + v_done.points;
   END LOOP;
 END $$;

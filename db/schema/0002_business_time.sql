@@ -11,9 +11,11 @@ UPDATE ledger SET occurred_at = created_at;
 ALTER TABLE ledger ENABLE TRIGGER USER;
 ALTER TABLE ledger ALTER COLUMN occurred_at SET NOT NULL;
 
--- Movements recorded more than an hour after they happened: what `loyaltyctl audit list
--- --late` shows (backdating into an ended campaign is the obvious abuse).
-CREATE INDEX ledger_late ON ledger (txn_id) WHERE created_at - occurred_at > interval '1 hour';
+-- Movements recorded more than an hour after they happened, but for imported history: what
+-- `loyaltyctl audit list --late` shows (backdating into an ended campaign is the obvious
+-- abuse). The rule: loyalty_late, db/functions/business_time.sql.
+CREATE INDEX ledger_late ON ledger (txn_id)
+  WHERE created_at - occurred_at > interval '1 hour' AND request_id NOT LIKE 'import %';
 
 -- How far back a store key may date a sale; HQ keys may go further (recorded).
 ALTER TABLE program ADD COLUMN max_backdate_days int NOT NULL DEFAULT 30

@@ -31,8 +31,9 @@ FROM program p,
              ('-30 days', now() - interval '30 days'),
              ('-30 days 1 us', now() - interval '30 days 1 microsecond')) c(label, at);
 
--- 3. Late: recorded more than an hour after it happened.
-SELECT c.ago, loyalty_late(now(), now() - c.ago) AS late
+-- 3. Late: recorded more than an hour after it happened; imported history never is.
+SELECT c.ago, loyalty_late(now(), now() - c.ago, 'till-7') AS late,
+       loyalty_late(now(), now() - c.ago, 'import 3') AS imported_late
 FROM (VALUES (interval '0'), (interval '1 hour'), (interval '1 hour 1 microsecond'),
              (interval '-5 minutes')) c(ago);
 
