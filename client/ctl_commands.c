@@ -908,6 +908,8 @@ static const char *const list_flags[] = {"all", NULL};
 static const char *const audit_flags[] = {"all", "csv", "late", NULL};
 static const char *const csv_flags[] = {"csv", NULL};
 static const char *const import_flags[] = {"dry-run", NULL};
+static const char *const import_order_flags[] = {"dry-run", "order-points", "no-order-points",
+                                                 NULL};
 
 #define IMPORT_OPTS " [--dry-run] [--errors FILE]"
 #define IMPORT_HELP                                                                          \
@@ -1038,10 +1040,13 @@ const ctl_command ctl_commands[] = {
   {"import", "balances", "FILE.csv" IMPORT_OPTS "\n\ncolumns: member,points,expires_on"
    IMPORT_HELP, "import opening balances (row key: member, expires_on) (HQ)", import_flags,
    ctl_import_balances},
-  {"import", "orders", "FILE.csv" IMPORT_OPTS
-   "\n\ncolumns: store,order_id,kind,member,amount,occurred_at[,points]" IMPORT_HELP,
+  {"import", "orders", "FILE.csv" IMPORT_OPTS " [--order-points | --no-order-points]"
+   "\n\ncolumns: store,order_id,kind,member,amount,occurred_at[,points]" IMPORT_HELP
+   "\nWith a points column, say whether members get those points: --order-points (a brand\n"
+   "without a balances file) or --no-order-points (orders carry 0 points; the points come\n"
+   "from the balances file).\n",
    "import historical purchases and refunds (row key: store, order_id, kind) (HQ)",
-   import_flags, ctl_import_orders},
+   import_order_flags, ctl_import_orders},
   {"health", NULL, "[SERVICE]", "check that the server is serving", NULL, health},
 };
 

@@ -304,6 +304,22 @@ static int import_file(ctl_env *env, const ctl_args *args, const import_format *
   }
   if (rec.n > 64 || map_header(fmt, path, &rec, place) != 0)
     goto done;
+  /* The old system's points per order, or none: members must not get the points of their
+   * balances file a second time from their orders, so a file that has them says which. */
+  for (size_t i = 0; i < rec.n; i++) {
+    if (fmt->optional < 0 || place[i] != fmt->optional)
+      continue;
+    bool give = ctl_flag(args, "order-points"), drop = ctl_flag(args, "no-order-points");
+    if (give == drop) {
+      rc = ctl_usage_error(
+          "%s has a \"%s\" column: say --order-points to give members those points (a brand"
+          " without a balances file), or --no-order-points to import the orders with 0 points"
+          " (the points come from the balances file)", path, fmt->columns[fmt->optional]);
+      goto done;
+    }
+    if (drop)
+      place[i] = -1; /* read, not sent: the field goes as "" */
+  }
   header_line = encode_row(&rec);
   size_t n_header = rec.n;
   errors = fopen(errors_path, "w");
@@ -360,8 +376,10 @@ static int import_file(ctl_env *env, const ctl_args *args, const import_format *
     if (rec.n == n_header) { /* the kind's columns in their order; "" for one absent */
       row->n_fields = fmt->n_columns;
       row->fields = calloc(fmt->n_columns, sizeof *row->fields);
-      for (size_t i = 0; i < rec.n; i++)
-        row->fields[place[i]] = xstrdup(rec.fields[i]);
+      for (size_t i = 0; i < rec.n; i++) {
+        if (place[i] >= 0)
+          row->fields[place[i]] = xstrdup(rec.fields[i]);
+      }
       for (size_t c = 0; c < fmt->n_columns; c++) {
         if (row->fields[c] == NULL)
           row->fields[c] = xstrdup("");

@@ -176,7 +176,7 @@ static brand make_brand(void)
            "store,order_id,kind,member,amount,occurred_at,points\n"
            "%s,A1,purchase,%s,3500,2024-01-01T10:00:00+08:00,\n"
            "%s,A1,refund,%s,500.5,2024-01-05T10:00:00+08:00,\n"
-           "%s,B1,purchase,%s,99.90,2024-02-01T10:00:00+08:00,\n"
+           "%s,B1,purchase,%s,99.90,2024-02-01T10:00:00+08:00,99\n"
            "%s,C1,purchase,%s,-5,2024-02-01T10:00:00+08:00,\n",
            b.store_a, b.phone1, b.store_a, b.phone1, b.store_b, b.phone2, b.store_a, b.phone2);
   write_file(b.orders, text);
@@ -193,7 +193,7 @@ static void import_brand(const brand *b)
   ASSERT_EQ_INT(import("stores", b->stores, NULL), 1);
   ASSERT_EQ_INT(import("members", b->members, NULL), 1);
   ASSERT_EQ_INT(import("balances", b->balances, NULL), 1);
-  ASSERT_EQ_INT(import("orders", b->orders, NULL), 1);
+  ASSERT_EQ_INT(import("orders", b->orders, "--no-order-points"), 1);
 }
 
 static void audit_passes(void)
@@ -257,6 +257,8 @@ static void a_bad_row_in_each_file_is_rejected_and_the_rest_imported(void)
   ASSERT_EQ_INT(tl_sql_int("SELECT count(*) FROM ledger WHERE member_id = %" PRId64
                            " AND kind = 'refund' AND amount_cents = 50050", m1), 1);
   ASSERT_EQ_INT(tl_balance(tl_hq, m2)->tier, LOYALTY__V1__TIER__TIER_ORDINARY);
+  ASSERT_EQ_INT(tl_sql_int("SELECT sum(points) FROM ledger WHERE member_id = %" PRId64
+                           " AND kind = 'earn'", m2), 0); /* B1's 99 points not asked for */
   audit_passes();
   passed();
 }
@@ -293,7 +295,7 @@ static void the_same_files_again_change_nothing(void)
   const char *copy = path_in(b.dir, "orders-again.csv");
   char *text = read_file(b.orders);
   write_file(copy, strcat(text, "\n"));
-  ASSERT_EQ_INT(import("orders", copy, NULL), 1);
+  ASSERT_EQ_INT(import("orders", copy, "--no-order-points"), 1);
   ASSERT_EQ_STR(snapshot(&b), before);
   ASSERT_CONTAINS(output_of(copy), summary("imported", 0));
   audit_passes();
@@ -383,6 +385,29 @@ static void a_killed_run_resumes_and_ends_as_a_whole_run(void)
   passed();
 }
 
+/* An orders file with the old system's points says whether members get them: not twice, once
+ * from the balances file and again from the orders. */
+static void order_points_are_given_only_when_asked(void)
+{
+  brand b = make_brand();
+  ASSERT_EQ_INT(import("stores", b.stores, NULL), 1);
+  ASSERT_EQ_INT(import("members", b.members, NULL), 1);
+  ASSERT_EQ_INT(import("orders", b.orders, NULL), 2);
+  ASSERT_CONTAINS(output_of(b.orders), "--order-points");
+  int64_t m2 = member_by_phone(b.phone2);
+  ASSERT_EQ_INT(tl_sql_int("SELECT count(*) FROM ledger WHERE member_id = %" PRId64, m2), 0);
+  ASSERT_EQ_INT(import("orders", b.orders, "--order-points"), 1);
+  /* B1's 99 points, dated 2024-02-01, expired at the end of 2025 in the import. */
+  ASSERT_EQ_INT(tl_sql_int("SELECT sum(points) FROM ledger WHERE member_id = %" PRId64
+                           " AND kind = 'earn'", m2), 99);
+  ASSERT_EQ_INT(tl_sql_int("SELECT sum(points) FROM ledger WHERE member_id = %" PRId64
+                           " AND kind = 'expiry'", m2), -99);
+  ASSERT_EQ_INT(tl_sql_int("SELECT sum(points) FROM ledger l JOIN members m USING (member_id)"
+                           " WHERE m.phone = '%s' AND l.kind = 'earn'", b.phone1), 0);
+  audit_passes();
+  passed();
+}
+
 static void a_bad_header_is_a_usage_error(void)
 {
   const char *dir = work_dir();
@@ -397,6 +422,7 @@ static void a_bad_header_is_a_usage_error(void)
 }
 
 static const tl_test tests[] = {
+  {"order_points_are_given_only_when_asked", order_points_are_given_only_when_asked},
   {"a_bad_row_in_each_file_is_rejected_and_the_rest_imported",
    a_bad_row_in_each_file_is_rejected_and_the_rest_imported},
   {"the_same_files_again_change_nothing", the_same_files_again_change_nothing},
