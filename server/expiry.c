@@ -18,10 +18,6 @@
 #define EXPIRING_PAGE_DEFAULT 100
 #define EXPIRING_PAGE_MAX 1000
 
-static const db_statement stmt_today = {
-  .name = "expiry_today",
-  .sql = "SELECT to_char((now() AT TIME ZONE time_zone)::date, 'YYYY-MM-DD') FROM program"};
-
 static const db_statement stmt_expire = {
   .name = "expire",
   .sql = "SELECT last_member, members_done, lots_expired, points_expired"
@@ -44,15 +40,9 @@ static grpc_status_code expiry_run(rpc_ctx *ctx, const ProtobufCMessage *request
                                    ProtobufCMessage **response)
 {
   const Loyalty__V1__RunExpiryRequest *req = (const Loyalty__V1__RunExpiryRequest *)request;
-  const char *as_of = req->as_of;
-  if (as_of[0] != '\0' && !validate_date(as_of))
-    return handler_invalid(ctx, "as_of must be a real date as YYYY-MM-DD");
-  if (as_of[0] == '\0') {
-    PGresult *r = handler_query(ctx, &stmt_today, NULL);
-    if (r == NULL)
-      return ctx->status;
-    as_of = handler_get_text(ctx, r, 0, 0);
-  }
+  const char *as_of = handler_business_date(ctx, req->as_of);
+  if (as_of == NULL)
+    return ctx->status;
   Loyalty__V1__RunExpiryResponse *out = arena_alloc(ctx->arena, sizeof *out);
   loyalty__v1__run_expiry_response__init(out);
   out->as_of = (char *)as_of;

@@ -173,3 +173,20 @@ grpc_status_code handler_member_exists(rpc_ctx *ctx, const char *member_id)
     return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
   return GRPC_STATUS_OK;
 }
+
+static const db_statement stmt_today = {
+  .name = "today",
+  .sql = "SELECT to_char((now() AT TIME ZONE time_zone)::date, 'YYYY-MM-DD') FROM program"};
+
+const char *handler_business_date(rpc_ctx *ctx, const char *as_of)
+{
+  if (as_of[0] != '\0') {
+    if (!validate_date(as_of)) {
+      handler_invalid(ctx, "as_of must be a real date as YYYY-MM-DD");
+      return NULL;
+    }
+    return as_of;
+  }
+  PGresult *r = handler_query(ctx, &stmt_today, NULL);
+  return r == NULL ? NULL : handler_get_text(ctx, r, 0, 0);
+}

@@ -15,6 +15,7 @@
  *   handler_get_int64, handler_get_bool, handler_get_text   a result's values
  *   handler_points_result  the PointsResult of a movement's row
  *   handler_member_exists  NOT_FOUND for an unknown member (an empty list's question)
+ *   handler_business_date  a run's as_of: the date given, or today in the program's zone
  *
  * ERRORS - one convention, from a field's check to the call's status:
  *   validate_* (validate.c) set nothing: NULL when the value is acceptable, else a static
@@ -125,5 +126,10 @@ Loyalty__V1__PointsResult *handler_points_result(rpc_ctx *ctx, const PGresult *r
 /* GRPC_STATUS_OK if the member (member_id as text) exists, merged or not; else NOT_FOUND.
  * For lists that came back empty: no rows, or no member? */
 grpc_status_code handler_member_exists(rpc_ctx *ctx, const char *member_id);
+
+/* The date a run (expiry, pending release) is for: as_of if it is a real YYYY-MM-DD, today in
+ * the program's time zone if it is empty; NULL, with INVALID_ARGUMENT or the database's
+ * status set, otherwise. */
+const char *handler_business_date(rpc_ctx *ctx, const char *as_of);
 
 #endif

@@ -23,10 +23,6 @@ static const db_statement stmt_confirm_order = {
   .n_params = 8,
 };
 
-static const db_statement stmt_release_today = {
-  .name = "release_today",
-  .sql = "SELECT to_char((now() AT TIME ZONE time_zone)::date, 'YYYY-MM-DD') FROM program"};
-
 static const db_statement stmt_release_pending = {
   .name = "release_pending",
   .sql = "SELECT last_member, members_done, members_released, earns_released, points_released"
@@ -73,15 +69,9 @@ static grpc_status_code pending_release(rpc_ctx *ctx, const ProtobufCMessage *re
 {
   const Loyalty__V1__ReleasePendingRequest *req =
       (const Loyalty__V1__ReleasePendingRequest *)request;
-  const char *as_of = req->as_of;
-  if (as_of[0] != '\0' && !validate_date(as_of))
-    return handler_invalid(ctx, "as_of must be a real date as YYYY-MM-DD");
-  if (as_of[0] == '\0') {
-    PGresult *r = handler_query(ctx, &stmt_release_today, NULL);
-    if (r == NULL)
-      return ctx->status;
-    as_of = handler_get_text(ctx, r, 0, 0);
-  }
+  const char *as_of = handler_business_date(ctx, req->as_of);
+  if (as_of == NULL)
+    return ctx->status;
   Loyalty__V1__ReleasePendingResponse *out = arena_alloc(ctx->arena, sizeof *out);
   loyalty__v1__release_pending_response__init(out);
   out->as_of = (char *)as_of;

@@ -419,9 +419,12 @@ BEGIN
       CONTINUE;
     ELSIF v_row.occurred_at < v_earn.occurred_at THEN
       v_why := 'refund before its purchase';
+    ELSIF loyalty_earn_is_pending(v_earn.txn_id) THEN  -- a live online sale (pending.sql)
+      v_why := format('the purchase''s points are still pending (%s at %s): refund it live',
+                      v_row.order_id, v_row.store_code);
     END IF;
     IF v_why IS NULL THEN
-      SELECT coalesce(sum(amount_cents), 0), coalesce(-sum(points), 0)
+      SELECT coalesce(sum(amount_cents), 0), coalesce(-sum(points + pending_points), 0)
       INTO v_refunded, v_taken
       FROM ledger WHERE ref_txn_id = v_earn.txn_id AND kind = 'refund';
       IF v_row.amount_cents > v_earn.amount_cents - v_refunded THEN
@@ -435,8 +438,7 @@ BEGIN
       CONTINUE;
     END IF;
     -- As a live refund takes them (refund.sql): in proportion, the earn's own lot first.
-    v_take := div(v_earn.points::numeric * (v_refunded + v_row.amount_cents),
-                  v_earn.amount_cents) - v_taken;
+    v_take := loyalty_refund_take(v_earn, v_refunded, v_taken, v_row.amount_cents);
     v_ledger := loyalty_move(v_member, loyalty_ledger_row(
       'refund', -v_take, v_member.balance - v_take,
       loyalty_tier_after(v_member, -v_row.amount_cents, v_program), p_run.principal,

@@ -106,10 +106,12 @@ END $$;
 -- A points movement of p_member (locked, as it was before): appends p_row and moves the
 -- member's running state with it in one UPDATE: balance and tier to the row's balance_after
 -- and tier_after, pending points by the row's pending_points, net spend by
--- p_spend_delta_cents, the chain head; an earn or a release (pending.sql) also marks the
--- first purchase. Lots are the caller's (lots.sql). Returns the row as written.
+-- p_spend_delta_cents, the chain head; a movement that makes a purchase count (a release,
+-- pending.sql) gives the purchase's moment, p_purchase_at, which may be the first purchase.
+-- Lots are the caller's (lots.sql). Returns the row as written.
 CREATE OR REPLACE FUNCTION loyalty_move(p_member members, p_row ledger,
-                                        p_spend_delta_cents bigint) RETURNS ledger
+                                        p_spend_delta_cents bigint,
+                                        p_purchase_at timestamptz DEFAULT NULL) RETURNS ledger
 LANGUAGE plpgsql AS $$
 BEGIN
   p_row := loyalty_append_ledger(p_member, p_row);
@@ -117,9 +119,7 @@ BEGIN
   SET balance = p_row.balance_after, tier = p_row.tier_after, ledger_head = p_row.row_hash,
       pending_points = pending_points + p_row.pending_points,
       lifetime_spend_cents = lifetime_spend_cents + p_spend_delta_cents,
-      first_purchase_at = CASE WHEN p_row.kind IN ('earn', 'release')
-                               THEN coalesce(first_purchase_at, now())
-                               ELSE first_purchase_at END
+      first_purchase_at = least(first_purchase_at, p_purchase_at)  -- least() skips NULLs
   WHERE member_id = p_member.member_id;
   RETURN p_row;
 END $$;

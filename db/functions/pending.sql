@@ -66,7 +66,8 @@ BEGIN
     loyalty_tier_after(p_member, v_spend, p, p_earn.occurred_at), p_principal, p_request_id,
     p_store_id => p_store_id, p_amount_cents => v_spend, p_order_id => p_earn.order_id,
     p_reason => format('released %s pending points of the purchase', v_points),
-    p_ref_txn_id => p_earn.txn_id, p_pending_points => -v_points), v_spend);
+    p_ref_txn_id => p_earn.txn_id, p_pending_points => -v_points), v_spend,
+    p_earn.occurred_at);
   v_rules := loyalty_program_at(p_earn.occurred_at);  -- the expiry policy of the earn's day
   PERFORM loyalty_add_lot(v_row, loyalty_lot_expiry(
     v_rules, loyalty_local_date(v_rules, p_earn.occurred_at)));

@@ -51,6 +51,19 @@ BEGIN
   RETURN v_earn;
 END $$;
 
+-- The points a refund of p_amount_cents takes back from p_earn's points (pending or not),
+-- its earlier refunds having refunded p_refunded cents and taken p_taken points: the
+-- proportion rule above, floor(P x R / A) in all, less what was taken. div() on numeric is
+-- exact integer division, and the product cannot overflow. Live refunds and imported ones
+-- (import.sql) take by it.
+CREATE OR REPLACE FUNCTION loyalty_refund_take(p_earn ledger, p_refunded bigint,
+                                               p_taken bigint, p_amount_cents bigint)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT (div((p_earn.points + p_earn.pending_points)::numeric
+              * (p_refunded + p_amount_cents), p_earn.amount_cents) - p_taken)::bigint
+$$;
+
 CREATE OR REPLACE FUNCTION loyalty_refund(p_principal text, p_store_code text,
                                           p_request_id text, p_hash bytea, p_member_id bigint,
                                           p_earn_txn_id bigint, p_order_id text,
@@ -84,10 +97,7 @@ BEGIN
       DETAIL = format('remaining %s cents, requested %s',
                       v_earn.amount_cents - v_refunded, p_amount_cents);
   END IF;
-  -- div() on numeric is exact integer division, and the product cannot overflow.
-  v_take := div((v_earn.points + v_earn.pending_points)::numeric
-                * (v_refunded + p_amount_cents), v_earn.amount_cents)
-            - v_taken;
+  v_take := loyalty_refund_take(v_earn, v_refunded, v_taken, p_amount_cents);
 
   SELECT * INTO STRICT v_program FROM program;
   PERFORM loyalty_check_occurred_at(p_occurred_at, p_principal, v_program, p_member_id,

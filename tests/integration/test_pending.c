@@ -367,6 +367,21 @@ static void the_tier_moves_when_the_points_are_released(void)
   ASSERT_EQ_STR(tl_sql_value(sql), "release");
 }
 
+/* A member whose first purchase was pending bought for the first time when the sale
+ * happened, not when its points were released. */
+static void a_first_purchase_counts_from_its_sale(void)
+{
+  tl_store s = pending_store();
+  int64_t m = tl_enroll(s.conn, tl_birthday_other_month());
+  Loyalty__V1__PointsResult *e = earn(s, m, 20000, NULL);
+  ASSERT_EQ_INT(tl_sql_int("SELECT count(*) FROM members WHERE member_id = %" PRId64
+                           " AND first_purchase_at IS NULL", m), 1);
+  TL_POINTS(confirm(s.conn, m, e->transaction_id, NULL));
+  ASSERT_EQ_INT(tl_sql_int("SELECT count(*) FROM members m JOIN ledger l"
+                           " ON l.txn_id = %" PRId64 " AND m.first_purchase_at = l.occurred_at"
+                           " WHERE m.member_id = %" PRId64, e->transaction_id, m), 1);
+}
+
 static void a_merge_carries_pending_points(void)
 {
   tl_store s = pending_store();
@@ -483,6 +498,7 @@ int main(int argc, char **argv)
     {"the_run_releases_what_is_due_once_even_twice_at_once",
      the_run_releases_what_is_due_once_even_twice_at_once},
     {"the_tier_moves_when_the_points_are_released", the_tier_moves_when_the_points_are_released},
+    {"a_first_purchase_counts_from_its_sale", a_first_purchase_counts_from_its_sale},
     {"a_merge_carries_pending_points", a_merge_carries_pending_points},
     {"group_committed_earns_are_pending_too", group_committed_earns_are_pending_too},
     {"a_store_with_no_pending_days_credits_at_once", a_store_with_no_pending_days_credits_at_once},
