@@ -1042,9 +1042,9 @@ const ctl_command ctl_commands[] = {
    ctl_import_balances},
   {"import", "orders", "FILE.csv" IMPORT_OPTS " [--order-points | --no-order-points]"
    "\n\ncolumns: store,order_id,kind,member,amount,occurred_at[,points]" IMPORT_HELP
-   "\nWith a points column, say whether members get those points: --order-points (a brand\n"
-   "without a balances file) or --no-order-points (orders carry 0 points; the points come\n"
-   "from the balances file).\n",
+   "\n\nWith a points column, say whether members get those points: --order-points (a\n"
+   "brand without a balances file) or --no-order-points (orders carry 0 points; the points\n"
+   "come from the balances file).",
    "import historical purchases and refunds (row key: store, order_id, kind) (HQ)",
    import_order_flags, ctl_import_orders},
   {"health", NULL, "[SERVICE]", "check that the server is serving", NULL, health},
