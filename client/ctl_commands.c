@@ -922,6 +922,11 @@ static const char *const import_order_flags[] = {"dry-run", "order-points", "no-
   "was imported at the end.\n\n"                                                               \
   "Exit status: 0 all rows imported or already there; 1 a row was rejected or the server\n"  \
   "failed; 2 usage; 130 interrupted (run again to resume)."
+#define IMPORT_JOBS_HELP                                                                      \
+  "\n\n--jobs N (1-16, default 2): the rows go as N parts at once, split by the member\n"      \
+  "column, so the server applies several batches at a time. Each part resumes on its own:\n"  \
+  "to resume a run, give it the same --jobs. Name each member the same way in every row\n"    \
+  "(a refund in another part than its purchase may come first, and be rejected)."
 
 #define WRITE_OPTS " [--store CODE] [--request-id ID]"
 
@@ -1037,11 +1042,13 @@ const ctl_command ctl_commands[] = {
    "\n\ncolumns: phone,name,birthday,identities,enrolled_store,enrolled_at" IMPORT_HELP,
    "import members (row key: phone, else first identity) (HQ)", import_flags,
    ctl_import_members},
-  {"import", "balances", "FILE.csv" IMPORT_OPTS "\n\ncolumns: member,points,expires_on"
-   IMPORT_HELP, "import opening balances (row key: member, expires_on) (HQ)", import_flags,
+  {"import", "balances", "FILE.csv" IMPORT_OPTS " [--jobs N]"
+   "\n\ncolumns: member,points,expires_on" IMPORT_HELP IMPORT_JOBS_HELP,
+   "import opening balances (row key: member, expires_on) (HQ)", import_flags,
    ctl_import_balances},
-  {"import", "orders", "FILE.csv" IMPORT_OPTS " [--order-points | --no-order-points]"
+  {"import", "orders", "FILE.csv" IMPORT_OPTS " [--jobs N] [--order-points | --no-order-points]"
    "\n\ncolumns: store,order_id,kind,member,amount,occurred_at[,points]" IMPORT_HELP
+   IMPORT_JOBS_HELP
    "\n\nWith a points column, say whether members get those points: --order-points (a\n"
    "brand without a balances file) or --no-order-points (orders carry 0 points; the points\n"
    "come from the balances file).",

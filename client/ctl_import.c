@@ -10,6 +10,12 @@
  * stopped, and a finished file changes nothing. Rejected rows go to the error file with
  * their line and reason. Progress goes to stderr once a second; the summary to stdout.
  *
+ * Balances and orders go as --jobs parts at once (default 2), split by the member column:
+ * each part is sent by a thread of its own, one batch at a time, while this thread reads
+ * on, so the database applies batches of different members on several connections. Each
+ * part is a run of its own on the server (resumed on its own: run the file again with the
+ * same --jobs to resume). Stores and members go whole, as one part.
+ *
  * Exit: 0 every row imported (or already there); 1 a row was rejected, or the server
  * failed; 2 usage; 130 interrupted (run it again to resume).
  *
@@ -22,6 +28,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +42,8 @@
 #define BATCH_BYTES 60000 /* under --max-message-bytes' default, 65536 */
 #define BATCH_ROWS 5000
 #define RETRY_SECONDS 120 /* how long a batch is retried while the server is away */
+#define DEFAULT_JOBS 2    /* parts sent at once, for the kinds split by member */
+#define MAX_JOBS 16
 
 typedef struct import_format {
   const char *name;
@@ -42,6 +51,8 @@ typedef struct import_format {
   const char *const *columns; /* in the order ImportRow.fields takes them */
   size_t n_columns;
   int optional;               /* index of the one optional column, or -1 */
+  int member;                 /* the member column, which splits the rows into parts; -1:
+                                 sent whole */
 } import_format;
 
 static const char *const store_columns[] = {"store_code", "name", "channel", "region"};
@@ -51,14 +62,14 @@ static const char *const balance_columns[] = {"member", "points", "expires_on"};
 static const char *const order_columns[] = {"store", "order_id", "kind", "member",
                                             "amount", "occurred_at", "points"};
 
-#define FORMAT(name, kind, columns, optional) \
-  {name, kind, columns, sizeof(columns) / sizeof((columns)[0]), optional}
+#define FORMAT(name, kind, columns, optional, member) \
+  {name, kind, columns, sizeof(columns) / sizeof((columns)[0]), optional, member}
 
 static const import_format formats[] = {
-  FORMAT("stores", LOYALTY__V1__IMPORT_KIND__IMPORT_KIND_STORES, store_columns, -1),
-  FORMAT("members", LOYALTY__V1__IMPORT_KIND__IMPORT_KIND_MEMBERS, member_columns, -1),
-  FORMAT("balances", LOYALTY__V1__IMPORT_KIND__IMPORT_KIND_BALANCES, balance_columns, -1),
-  FORMAT("orders", LOYALTY__V1__IMPORT_KIND__IMPORT_KIND_ORDERS, order_columns, 6),
+  FORMAT("stores", LOYALTY__V1__IMPORT_KIND__IMPORT_KIND_STORES, store_columns, -1, -1),
+  FORMAT("members", LOYALTY__V1__IMPORT_KIND__IMPORT_KIND_MEMBERS, member_columns, -1, -1),
+  FORMAT("balances", LOYALTY__V1__IMPORT_KIND__IMPORT_KIND_BALANCES, balance_columns, -1, 0),
+  FORMAT("orders", LOYALTY__V1__IMPORT_KIND__IMPORT_KIND_ORDERS, order_columns, 6, 3),
 };
 
 static volatile sig_atomic_t interrupted;
@@ -81,6 +92,41 @@ typedef struct batch {
   char **raw; /* the row re-encoded as CSV, malloc'ed */
   size_t n, bytes;
 } batch;
+
+/* A line of the error file: line,reason,the row as the file had it. */
+typedef struct rejection {
+  int64_t line;
+  char *text; /* malloc'ed */
+} rejection;
+
+/* What the reading thread and the senders share, under lock. */
+typedef struct import_run {
+  ctl_env *env;
+  const import_format *fmt;
+  const char *sha;
+  bool dry_run;
+  int parts;            /* 1: sent whole */
+  pthread_mutex_t lock;
+  import_totals t;      /* rows, amount_cents, points: the reader's; the rest the senders' */
+  rejection *rejected;  /* as the parts' answers come; written in line order at the end */
+  size_t n_rejected, rejected_size;
+  bool failed;          /* a batch failed: stop */
+} import_run;
+
+/* A part's sender: the reader fills `filling` and queues it; the sender sends the queue's
+ * first batch and empties it. (A queue, not one batch: the reader, waiting for room in one
+ * part's queue, leaves the other parts' senders something to send.) */
+#define QUEUE 3
+typedef struct part_sender {
+  import_run *run;
+  int part;             /* 1..parts; 0 when sent whole */
+  pthread_t thread;
+  pthread_cond_t changed;  /* a batch queued or sent, or closing */
+  batch filling;
+  batch queue[QUEUE];   /* queue[first], ... queue[first + queued - 1], mod QUEUE */
+  int first, queued;
+  bool closing;         /* no more batches */
+} part_sender;
 
 static char *xstrdup(const char *s)
 {
@@ -165,41 +211,48 @@ static void progress(const import_format *fmt, const import_totals *t, long byte
   fflush(stderr);
 }
 
-/* Sends b; retries while the server is away (restarting, unreachable). Fills the totals and
- * writes the rejected rows to errors. Returns 0, or -1 after printing why. */
-static int send_batch(ctl_env *env, const import_format *fmt, const char *sha, bool dry_run,
-                      batch *b, import_totals *t, FILE *errors)
+/* Sends b as part `part` of the run; retries while the server is away (restarting,
+ * unreachable) or a concurrent batch got in the way. Adds to the totals and writes the
+ * rejected rows to the error file. Returns 0, or -1 after printing why. */
+static int send_batch(import_run *run, int part, batch *b)
 {
   Loyalty__V1__ImportRowsRequest req = LOYALTY__V1__IMPORT_ROWS_REQUEST__INIT;
-  req.kind = fmt->kind;
-  req.file_sha256 = (char *)sha;
-  req.dry_run = dry_run;
+  req.kind = run->fmt->kind;
+  req.file_sha256 = (char *)run->sha;
+  req.dry_run = run->dry_run;
   req.rows = b->rows;
   req.n_rows = b->n;
+  req.part = part;
+  req.parts = run->parts > 1 ? run->parts : 0;
   ProtobufCMessage *response = NULL;
   char *message = NULL;
   grpc_status_code status;
   time_t give_up = time(NULL) + RETRY_SECONDS;
   for (int attempt = 0;; attempt++) {
-    status = lc_call(env->conn, "/loyalty.v1.Admin/ImportRows", &req.base,
+    status = lc_call(run->env->conn, "/loyalty.v1.Admin/ImportRows", &req.base,
                      &loyalty__v1__import_rows_response__descriptor, &response, &message,
-                     env->timeout_ms);
+                     run->env->timeout_ms);
     bool transient = status == GRPC_STATUS_UNAVAILABLE || status == GRPC_STATUS_ABORTED ||
                      status == GRPC_STATUS_DEADLINE_EXCEEDED;
     if (!transient || time(NULL) >= give_up || interrupted)
       break;
-    if (attempt == 0)
+    if (attempt == 0 && status != GRPC_STATUS_ABORTED) /* ABORTED: a race, retried at once */
       fprintf(stderr, "\nloyaltyctl: %s (%s); retrying\n", lc_status_name(status), message);
     free(message);
     message = NULL;
-    sleep(1);
+    if (status != GRPC_STATUS_ABORTED)
+      sleep(1);
   }
+  pthread_mutex_lock(&run->lock);
   if (status != GRPC_STATUS_OK) {
     fprintf(stderr, "\nerror: %s: %s\n", lc_status_name(status), message);
     free(message);
+    run->failed = true;
+    pthread_mutex_unlock(&run->lock);
     return -1;
   }
   Loyalty__V1__ImportRowsResponse *out = (Loyalty__V1__ImportRowsResponse *)response;
+  import_totals *t = &run->t;
   t->imported += out->imported;
   t->skipped += out->skipped;
   t->imported_amount_cents += out->imported_amount_cents;
@@ -210,12 +263,115 @@ static int send_batch(ctl_env *env, const import_format *fmt, const char *sha, b
     const Loyalty__V1__ImportRejection *j = out->rejected[i];
     while (at < b->n && b->rows[at]->line < j->line)
       at++;
-    fprintf(errors, "%lld,", (long long)j->line);
-    csv_write_field(errors, j->reason);
-    fprintf(errors, ",%s\n", at < b->n && b->rows[at]->line == j->line ? b->raw[at] : "");
+    char *text = NULL;
+    size_t size = 0;
+    FILE *line = open_memstream(&text, &size);
+    if (line == NULL)
+      abort();
+    fprintf(line, "%lld,", (long long)j->line);
+    csv_write_field(line, j->reason);
+    fprintf(line, ",%s\n", at < b->n && b->rows[at]->line == j->line ? b->raw[at] : "");
+    fclose(line);
+    if (run->n_rejected == run->rejected_size) {
+      run->rejected_size = run->rejected_size ? 2 * run->rejected_size : 64;
+      run->rejected = realloc(run->rejected, run->rejected_size * sizeof *run->rejected);
+      if (run->rejected == NULL)
+        abort();
+    }
+    run->rejected[run->n_rejected++] = (rejection){j->line, text};
   }
+  pthread_mutex_unlock(&run->lock);
   protobuf_c_message_free_unpacked(response, NULL);
   return 0;
+}
+
+static int by_line(const void *a, const void *b)
+{
+  int64_t x = ((const rejection *)a)->line, y = ((const rejection *)b)->line;
+  return (x > y) - (x < y);
+}
+
+/* The rejected rows, in line order (parts answer in any order), to the error file. */
+static void write_rejections(import_run *run, FILE *errors)
+{
+  qsort(run->rejected, run->n_rejected, sizeof *run->rejected, by_line);
+  for (size_t i = 0; i < run->n_rejected; i++) {
+    fputs(run->rejected[i].text, errors);
+    free(run->rejected[i].text);
+  }
+  free(run->rejected);
+}
+
+static void *sender_main(void *arg)
+{
+  part_sender *s = arg;
+  import_run *run = s->run;
+  pthread_mutex_lock(&run->lock);
+  for (;;) {
+    while (s->queued == 0 && !s->closing)
+      pthread_cond_wait(&s->changed, &run->lock);
+    if (s->queued == 0)
+      break;
+    batch *b = &s->queue[s->first]; /* the reader only touches slots after the queued ones */
+    pthread_mutex_unlock(&run->lock);
+    int rc = send_batch(run, s->part, b);
+    pthread_mutex_lock(&run->lock);
+    batch_free(b);
+    s->first = (s->first + 1) % QUEUE;
+    s->queued--;
+    pthread_cond_broadcast(&s->changed);
+    if (rc != 0)
+      break;
+  }
+  pthread_mutex_unlock(&run->lock);
+  return NULL;
+}
+
+/* Queues the part's filled batch, once there is room (unless the run failed). */
+static void hand_over(part_sender *s)
+{
+  import_run *run = s->run;
+  pthread_mutex_lock(&run->lock);
+  while (s->queued == QUEUE && !run->failed)
+    pthread_cond_wait(&s->changed, &run->lock);
+  if (!run->failed) {
+    batch *slot = &s->queue[(s->first + s->queued) % QUEUE];
+    batch emptied = *slot; /* its arrays take the next rows */
+    *slot = s->filling;
+    s->filling = emptied;
+    s->queued++;
+    pthread_cond_broadcast(&s->changed);
+  }
+  pthread_mutex_unlock(&run->lock);
+}
+
+/* The part of a row: by its member, as the file names it (FNV-1a), so that all rows of a
+ * member, and a refund with its purchase, go in one part. */
+static int part_of(const import_run *run, const Loyalty__V1__ImportRow *row)
+{
+  int column = run->fmt->member;
+  if (run->parts <= 1 || column < 0 || (size_t)column >= row->n_fields)
+    return 0;
+  uint32_t h = 2166136261u;
+  for (const unsigned char *p = (const unsigned char *)row->fields[column]; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  return (int)(h % (uint32_t)run->parts);
+}
+
+static void batch_init(batch *b)
+{
+  b->rows = calloc(BATCH_ROWS, sizeof *b->rows);
+  b->raw = calloc(BATCH_ROWS, sizeof *b->raw);
+  if (b->rows == NULL || b->raw == NULL)
+    abort();
+  b->n = b->bytes = 0;
+}
+
+static void batch_destroy(batch *b)
+{
+  batch_free(b);
+  free(b->rows);
+  free(b->raw);
 }
 
 /* Each file column's place in ImportRow.fields (-1: none), from the header. Returns 0, or
@@ -271,6 +427,10 @@ static int import_file(ctl_env *env, const ctl_args *args, const import_format *
     return ctl_usage_error("import %s needs one FILE.csv", fmt->name);
   const char *path = args->positional[0];
   bool dry_run = ctl_flag(args, "dry-run");
+  int64_t jobs = DEFAULT_JOBS;
+  if (ctl_arg(args, "jobs") != NULL &&
+      (!ctl_parse_int64(ctl_arg(args, "jobs"), &jobs) || jobs < 1 || jobs > MAX_JOBS))
+    return ctl_usage_error("--jobs must be 1-%d", MAX_JOBS);
   char errors_default[4096]; /* orders.csv -> orders.errors.csv */
   size_t stem = strlen(path);
   if (stem > 4 && strcmp(path + stem - 4, ".csv") == 0)
@@ -294,8 +454,9 @@ static int import_file(ctl_env *env, const ctl_args *args, const import_format *
   csv_record rec;
   int rc = CTL_EXIT_USAGE;
   FILE *errors = NULL;
-  batch b = {0};
   int place[64];
+  import_run run = {.env = env, .fmt = fmt, .sha = sha, .dry_run = dry_run};
+  part_sender senders[MAX_JOBS] = {0};
   char *header_line = NULL;
   if (csv_next(csv, &rec) != 1) {
     fprintf(stderr, "loyaltyctl: %s: %s\n", path,
@@ -332,15 +493,22 @@ static int import_file(ctl_env *env, const ctl_args *args, const import_format *
   struct sigaction sa = {.sa_handler = on_signal};
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  b.rows = calloc(BATCH_ROWS, sizeof *b.rows);
-  b.raw = calloc(BATCH_ROWS, sizeof *b.raw);
-  if (b.rows == NULL || b.raw == NULL)
-    abort();
-  import_totals t = {0};
+  run.parts = fmt->member >= 0 ? (int)jobs : 1;
+  pthread_mutex_init(&run.lock, NULL);
+  for (int p = 0; p < run.parts; p++) {
+    part_sender *sp = &senders[p];
+    sp->run = &run;
+    sp->part = run.parts > 1 ? p + 1 : 0;
+    pthread_cond_init(&sp->changed, NULL);
+    batch_init(&sp->filling);
+    for (int q = 0; q < QUEUE; q++)
+      batch_init(&sp->queue[q]);
+    if (pthread_create(&sp->thread, NULL, sender_main, sp) != 0)
+      abort();
+  }
   struct timespec t0, now;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   time_t last_progress = time(NULL);
-  long last_line = 1;
   rc = CTL_EXIT_OK;
   for (;;) {
     int got = csv_next(csv, &rec);
@@ -349,30 +517,17 @@ static int import_file(ctl_env *env, const ctl_args *args, const import_format *
               path, csv_error(csv));
       rc = CTL_EXIT_RPC;
     }
-    bool full = b.n == BATCH_ROWS || b.bytes > BATCH_BYTES - 2000;
-    if ((got <= 0 || full) && b.n > 0) {
-      if (send_batch(env, fmt, sha, dry_run, &b, &t, errors) != 0) {
-        rc = CTL_EXIT_RPC;
-        break;
-      }
-      last_line = (long)b.rows[b.n - 1]->line;
-      batch_free(&b);
-      if (time(NULL) != last_progress) {
-        last_progress = time(NULL);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        progress(fmt, &t, ftell(in), size,
-                 (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9, false);
-      }
-      if (interrupted)
-        break;
-    }
-    if (got <= 0)
+    pthread_mutex_lock(&run.lock);
+    bool failed = run.failed;
+    pthread_mutex_unlock(&run.lock);
+    if (got <= 0 || interrupted || failed)
       break;
     Loyalty__V1__ImportRow *row = malloc(sizeof *row);
     if (row == NULL)
       abort();
     loyalty__v1__import_row__init(row);
     row->line = rec.line;
+    pthread_mutex_lock(&run.lock);
     if (rec.n == n_header) { /* the kind's columns in their order; "" for one absent */
       row->n_fields = fmt->n_columns;
       row->fields = calloc(fmt->n_columns, sizeof *row->fields);
@@ -384,20 +539,55 @@ static int import_file(ctl_env *env, const ctl_args *args, const import_format *
         if (row->fields[c] == NULL)
           row->fields[c] = xstrdup("");
       }
-      count_row(fmt, (const char **)row->fields, &t);
+      count_row(fmt, (const char **)row->fields, &run.t);
     } else { /* sent as it is: the server rejects it, naming the count */
       row->n_fields = rec.n;
       row->fields = calloc(rec.n + 1, sizeof *row->fields);
       for (size_t i = 0; i < rec.n; i++)
         row->fields[i] = xstrdup(rec.fields[i]);
-      t.rows++;
+      run.t.rows++;
     }
+    pthread_mutex_unlock(&run.lock);
+    part_sender *sp = &senders[part_of(&run, row)];
+    batch *b = &sp->filling;
     for (size_t i = 0; i < row->n_fields; i++)
-      b.bytes += strlen(row->fields[i]) + 3;
-    b.bytes += 12;
-    b.raw[b.n] = encode_row(&rec);
-    b.rows[b.n++] = row;
+      b->bytes += strlen(row->fields[i]) + 3;
+    b->bytes += 12;
+    b->raw[b->n] = encode_row(&rec);
+    b->rows[b->n++] = row;
+    if (b->n == BATCH_ROWS || b->bytes > BATCH_BYTES - 2000)
+      hand_over(sp);
+    if (time(NULL) != last_progress) {
+      last_progress = time(NULL);
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      pthread_mutex_lock(&run.lock);
+      progress(fmt, &run.t, ftell(in), size,
+               (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9, false);
+      pthread_mutex_unlock(&run.lock);
+    }
   }
+  /* The last rows of each part, unless stopped; then each sender finishes its batch. */
+  for (int p = 0; p < run.parts; p++) {
+    part_sender *sp = &senders[p];
+    if (sp->filling.n > 0 && !interrupted && !run.failed)
+      hand_over(sp);
+    pthread_mutex_lock(&run.lock);
+    sp->closing = true;
+    pthread_cond_broadcast(&sp->changed);
+    pthread_mutex_unlock(&run.lock);
+  }
+  for (int p = 0; p < run.parts; p++) {
+    pthread_join(senders[p].thread, NULL);
+    batch_destroy(&senders[p].filling);
+    for (int q = 0; q < QUEUE; q++)
+      batch_destroy(&senders[p].queue[q]);
+    pthread_cond_destroy(&senders[p].changed);
+  }
+  pthread_mutex_destroy(&run.lock);
+  write_rejections(&run, errors);
+  if (run.failed)
+    rc = CTL_EXIT_RPC;
+  import_totals t = run.t;
   clock_gettime(CLOCK_MONOTONIC, &now);
   double elapsed = (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9;
   progress(fmt, &t, ftell(in), size, elapsed, true);
@@ -418,15 +608,12 @@ static int import_file(ctl_env *env, const ctl_args *args, const import_format *
          t.rejected ? "see " : "", t.rejected ? errors_path : "");
   printf("  %.1f s, %.0f rows/s\n", elapsed, elapsed > 0 ? (double)t.rows / elapsed : 0.0);
   if (interrupted) {
-    printf("interrupted after line %ld: run the same command again to resume\n", last_line);
+    printf("interrupted: run the same command again to resume\n");
     rc = 130;
   } else if (rc == CTL_EXIT_OK && t.rejected > 0) {
     rc = CTL_EXIT_RPC;
   }
 done:
-  batch_free(&b);
-  free(b.rows);
-  free(b.raw);
   free(header_line);
   if (errors != NULL)
     fclose(errors);

@@ -4,7 +4,7 @@
  *
  * Each row's fields are checked here, as every request field is (validate.c): a row that
  * fails is not sent on but rejected, with its line and the check's message. The good rows go
- * to loyalty_import (db/functions/import.sql) as one 2-d text array, in one statement and one
+ * to loyalty_import (db/functions/import.sql) as one 2-d text array of columns, in one statement and one
  * transaction, with the lines refused here; it applies the rules that need the database
  * (unknown store or member, a phone known with another name, a refund of an unknown
  * purchase...) and moves the run's last line, so a batch sent again is skipped.
@@ -26,16 +26,18 @@
 #include "validate.h"
 
 #define IMPORT_MAX_ROWS 10000
+#define IMPORT_MAX_FIELDS 8 /* the most columns of a kind (orders: 7) */
+#define IMPORT_MAX_PARTS 64
 
 static const db_statement stmt_import = {
   .name = "import",
-  .sql = "WITH r AS (SELECT * FROM loyalty_import($1, $2, $3, $4::boolean, $5::bigint[],"
-         "                                       $6::text[], $7::bigint[], $8::text[]))"
+  .sql = "WITH r AS (SELECT * FROM loyalty_import($1, $2, $3, $4, $5::boolean, $6::bigint[],"
+         "                                       $7::text[], $8::bigint[], $9::text[]))"
          " SELECT r.imported, r.skipped, r.imported_amount_cents, r.imported_points,"
          "        r.last_line, j.line, j.reason"
          " FROM r LEFT JOIN LATERAL unnest(r.rejected_lines, r.rejected_reasons)"
          "   AS j(line, reason) ON true",
-  .n_params = 8,
+  .n_params = 9,
 };
 
 /* A row's fields as loyalty_import takes them: checked, and some rewritten (amounts in cents,
@@ -248,13 +250,21 @@ static grpc_status_code import_rows(rpc_ctx *ctx, const ProtobufCMessage *reques
     return handler_invalid(ctx, "file_sha256 must be 64 lowercase hex digits");
   if (req->n_rows > IMPORT_MAX_ROWS)
     return handler_invalid(ctx, "at most 10000 rows per call");
+  if (req->parts < 0 || req->parts > IMPORT_MAX_PARTS ||
+      (req->parts > 1 ? req->part < 1 || req->part > req->parts : req->part != 0))
+    return handler_invalid(ctx, "parts must be 0-64, and part 1..parts (0 when parts is 0 or 1)");
+  const char *part = req->parts > 1 ? arena_printf(ctx->arena, "%d/%d", req->part, req->parts)
+                                    : "";
   const import_kind *kind = &kinds[req->kind];
   size_t n = req->n_rows;
   int64_t *good_lines = arena_alloc(ctx->arena, (n + 1) * sizeof *good_lines);
   int64_t *bad_lines = arena_alloc(ctx->arena, (n + 1) * sizeof *bad_lines);
   char **bad_reasons = arena_alloc(ctx->arena, (n + 1) * sizeof *bad_reasons);
-  const char **good_rows = arena_alloc(ctx->arena, (n + 1) * sizeof *good_rows);
-  size_t n_good = 0, n_bad = 0, fields_size = 3;
+  /* The good rows' checked fields, column by column: column[f][i] is field f of good row i. */
+  char **column[IMPORT_MAX_FIELDS];
+  for (size_t f = 0; f < kind->n_fields; f++)
+    column[f] = arena_alloc(ctx->arena, (n + 1) * sizeof *column[f]);
+  size_t n_good = 0, n_bad = 0;
   int64_t previous = 1; /* the header's line */
   for (size_t i = 0; i < n; i++) {
     const Loyalty__V1__ImportRow *row = req->rows[i];
@@ -271,8 +281,8 @@ static grpc_status_code import_rows(rpc_ctx *ctx, const ProtobufCMessage *reques
         fields[f] = row->fields[f];
       why = kind->check(ctx, fields);
       if (why == NULL) {
-        good_rows[n_good] = handler_text_array(ctx, (char *const *)fields, kind->n_fields);
-        fields_size += strlen(good_rows[n_good]) + 1;
+        for (size_t f = 0; f < kind->n_fields; f++)
+          column[f][n_good] = (char *)fields[f];
         good_lines[n_good++] = row->line;
       }
     }
@@ -281,23 +291,30 @@ static grpc_status_code import_rows(rpc_ctx *ctx, const ProtobufCMessage *reques
       bad_reasons[n_bad++] = (char *)why;
     }
   }
-  /* The good rows as one 2-d array: {{...},{...}}. */
-  char *fields = arena_alloc(ctx->arena, fields_size);
-  char *p = fields;
-  *p++ = '{';
-  for (size_t i = 0; i < n_good; i++) {
-    if (i > 0)
-      *p++ = ',';
-    size_t len = strlen(good_rows[i]);
-    memcpy(p, good_rows[i], len);
-    p += len;
+  /* The good rows as one 2-d array of columns, {{column 1},{column 2},...}: SQL unnests
+   * each column once (a row-major array would be read element by element, each read
+   * walking the array from its start). No rows: '{}'. */
+  const char *fields = "{}";
+  if (n_good > 0) {
+    const char *columns[IMPORT_MAX_FIELDS];
+    size_t size = 3;
+    for (size_t f = 0; f < kind->n_fields; f++) {
+      columns[f] = handler_text_array(ctx, column[f], n_good);
+      size += strlen(columns[f]) + 1;
+    }
+    char *p = arena_alloc(ctx->arena, size);
+    fields = p;
+    *p++ = '{';
+    for (size_t f = 0; f < kind->n_fields; f++)
+      p += sprintf(p, "%s%s", f > 0 ? "," : "", columns[f]);
+    *p++ = '}';
+    *p = '\0';
   }
-  *p++ = '}';
-  *p = '\0';
 
   const char *params[] = {handler_principal(ctx),
                           kind->name,
                           req->file_sha256,
+                          part,
                           req->dry_run ? "true" : "false",
                           int64_array(ctx, good_lines, n_good),
                           fields,

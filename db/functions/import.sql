@@ -12,7 +12,8 @@
 -- request_id is 'import <run_id>' (live request_ids have no space):
 --   purchase      earn, points from the file's column (default 0: the carried-over points
 --                 come from the balances file), occurred_at the sale's time; counts for spend,
---                 first purchase and tier (reason 'import'). Key: (store, order_id).
+--                 first purchase and tier (reason 'import'). Key: (store, order_id); a
+--                 purchase whose order is another member's is rejected.
 --   refund        refund of its purchase (same member), points taken back in proportion as
 --                 a live refund does (refund.sql). Key: (store, order_id): one imported refund
 --                 per purchase, its amount the total refunded.
@@ -39,22 +40,6 @@ LANGUAGE sql STABLE AS $$
   END
 $$;
 
--- The rows of a batch from p_first on: each line with its fields as a one-dimensional array.
--- (The 2-d array is read once, in order: subscripting it row by row would copy it for each
--- field.)
-CREATE OR REPLACE FUNCTION loyalty_import_rows(p_line bigint[], p_fields text[], p_first int)
-RETURNS TABLE (line bigint, f text[])
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT l.line, g.f
-  FROM unnest(p_line) WITH ORDINALITY AS l(line, r)
-  JOIN (SELECT (k - 1) / n.columns + 1 AS r, array_agg(v ORDER BY k) AS f
-        FROM (SELECT array_length(p_fields, 2) AS columns) n,  -- once, not per field
-             unnest(p_fields) WITH ORDINALITY AS u(v, k)
-        GROUP BY 1) g USING (r)
-  WHERE l.r >= p_first
-  ORDER BY l.r
-$$;
-
 -- Stores: store_code, name, channel (loyalty.v1.Channel's number), region. Key: store_code.
 CREATE OR REPLACE FUNCTION loyalty_import_stores(p_run import_runs, p_first int, p_line bigint[],
                                                  p_f text[], INOUT imported bigint,
@@ -65,14 +50,18 @@ LANGUAGE plpgsql AS $$
 DECLARE
   v_row record;
 BEGIN
-  FOR v_row IN SELECT * FROM loyalty_import_rows(p_line, p_f, p_first) LOOP
+  FOR v_row IN
+    SELECT * FROM unnest(p_line[p_first:], p_f[1:1][p_first:], p_f[2:2][p_first:],
+                         p_f[3:3][p_first:], p_f[4:4][p_first:])
+                  AS b(line, store_code, name, channel, region)
+  LOOP
     INSERT INTO stores (store_code, name, channel, region)
-    VALUES (v_row.f[1], v_row.f[2], v_row.f[3]::smallint, v_row.f[4])
+    VALUES (v_row.store_code, v_row.name, v_row.channel::smallint, v_row.region)
     ON CONFLICT (store_code) DO NOTHING;
     IF FOUND THEN
-      PERFORM loyalty_audit(p_run.principal, 'create_store', v_row.f[1], v_row.f[1],
-                            format('name %s, channel %s, region %s (import)', v_row.f[2],
-                                   v_row.f[3], v_row.f[4]));
+      PERFORM loyalty_audit(p_run.principal, 'create_store', v_row.store_code, v_row.store_code,
+                            format('name %s, channel %s, region %s (import)', v_row.name,
+                                   v_row.channel, v_row.region));
       imported := imported + 1;
     ELSE
       skipped := skipped + 1;
@@ -100,26 +89,32 @@ DECLARE
   v_why text;
   j int;
 BEGIN
-  FOR v_row IN SELECT * FROM loyalty_import_rows(p_line, p_f, p_first) LOOP
-    v_items := CASE WHEN v_row.f[4] = '' THEN '{}' ELSE string_to_array(v_row.f[4], '|') END;
+  FOR v_row IN
+    SELECT * FROM unnest(p_line[p_first:], p_f[1:1][p_first:], p_f[2:2][p_first:],
+                         p_f[3:3][p_first:], p_f[4:4][p_first:], p_f[5:5][p_first:],
+                         p_f[6:6][p_first:])
+                  AS b(line, phone, name, birthday, identities, enrolled_store, enrolled_at)
+  LOOP
+    v_items := CASE WHEN v_row.identities = '' THEN '{}'
+                    ELSE string_to_array(v_row.identities, '|') END;
     SELECT coalesce(array_agg(split_part(x, ':', 1) ORDER BY n), '{}'),
            coalesce(array_agg(substr(x, length(split_part(x, ':', 1)) + 2) ORDER BY n), '{}')
     INTO v_kinds, v_values FROM unnest(v_items) WITH ORDINALITY AS t(x, n);
-    PERFORM loyalty_lock_enrol_keys(v_row.f[1], v_kinds, v_values);
+    PERFORM loyalty_lock_enrol_keys(v_row.phone, v_kinds, v_values);
     v_why := NULL;
     v_store_id := NULL;
-    IF v_row.f[5] <> '' THEN
-      SELECT store_id INTO v_store_id FROM stores WHERE store_code = v_row.f[5];
+    IF v_row.enrolled_store <> '' THEN
+      SELECT store_id INTO v_store_id FROM stores WHERE store_code = v_row.enrolled_store;
       IF NOT FOUND THEN
-        v_why := format('unknown store (%s)', v_row.f[5]);
+        v_why := format('unknown store (%s)', v_row.enrolled_store);
       END IF;
     END IF;
     v_member := NULL;
-    IF v_why IS NULL AND v_row.f[1] <> '' THEN
-      SELECT * INTO v_member FROM members WHERE phone = v_row.f[1];
-      IF FOUND AND v_member.name <> v_row.f[2] THEN
+    IF v_why IS NULL AND v_row.phone <> '' THEN
+      SELECT * INTO v_member FROM members WHERE phone = v_row.phone;
+      IF FOUND AND v_member.name <> v_row.name THEN
         v_why := format('phone %s belongs to a member with another name (member %s)',
-                        v_row.f[1], v_member.member_id);
+                        v_row.phone, v_member.member_id);
       END IF;
     ELSIF v_why IS NULL THEN
       SELECT m.* INTO v_member FROM identities d JOIN members m USING (member_id)
@@ -143,8 +138,8 @@ BEGIN
       CONTINUE;
     END IF;
     INSERT INTO members (phone, name, birthday, enrolled_store_id, enrolled_at)
-    VALUES (nullif(v_row.f[1], ''), v_row.f[2], nullif(v_row.f[3], '')::date, v_store_id,
-            nullif(v_row.f[6], '')::timestamptz)
+    VALUES (nullif(v_row.phone, ''), v_row.name, nullif(v_row.birthday, '')::date, v_store_id,
+            nullif(v_row.enrolled_at, '')::timestamptz)
     RETURNING * INTO v_member;
     INSERT INTO identities (kind, value, member_id)
     SELECT k, v, v_member.member_id FROM unnest(v_kinds, v_values) AS t(k, v)
@@ -216,10 +211,11 @@ BEGIN
   SELECT * INTO STRICT v_program FROM program;
   v_today := loyalty_local_date(v_program, now());
   FOR v_row IN
-    SELECT b.line, b.f[1] AS ref, b.f[2]::bigint AS points, b.f[3]::date AS expires_on,
+    SELECT b.line, b.ref, b.points::bigint AS points, b.expires_on::date AS expires_on,
            r.member_id
-    FROM loyalty_import_rows(p_line, p_f, p_first) b
-    CROSS JOIN LATERAL loyalty_import_member(b.f[1]) r
+    FROM unnest(p_line[p_first:], p_f[1:1][p_first:], p_f[2:2][p_first:], p_f[3:3][p_first:])
+         AS b(line, ref, points, expires_on)
+    CROSS JOIN LATERAL loyalty_import_member(b.ref) r
     ORDER BY 5 NULLS FIRST, 1
   LOOP
     v_sw := loyalty_import_switch(v_member, v_row.member_id, v_row.ref);
@@ -294,6 +290,8 @@ DECLARE
   v_take bigint;
   v_lot_id bigint;
   v_id bigint;
+  v_merged bigint[];
+  v_merged_into bigint[];
   k int;
 BEGIN
   SELECT * INTO STRICT v_program FROM program;
@@ -304,53 +302,78 @@ BEGIN
       occurred_at timestamptz, points bigint, store_id int, member_id bigint,
       why text,      -- rejected, why
       skip boolean,  -- already there
-      round int      -- a new purchase: the member's k-th in the batch
+      round int,     -- a new purchase: the member's k-th in the batch
+      purchase_line bigint  -- the line of the batch's new purchase of this order, if any
     ) ON COMMIT DELETE ROWS;  -- emptied in place: TRUNCATE would make every call replan
   END IF;
   DELETE FROM import_order_stage;  -- empty, unless called twice in one transaction
 
-  -- The members of the batch, locked in member_id order as every write of several does.
-  -- (The rows with their member and store first, materialized: each member looked up once.)
-  INSERT INTO import_order_stage
+  -- The batch staged, each row's fate decided. (The rows with their member and store first,
+  -- materialized: each member looked up once.)
+  INSERT INTO import_order_stage (line, store_code, order_id, kind, ref, amount_cents, occurred_at,
+                                  points, store_id, member_id, why, skip, round, purchase_line)
   WITH b AS MATERIALIZED (
-    SELECT o.line, o.f[1] AS store_code, o.f[2] AS order_id, o.f[3] AS kind, o.f[4] AS ref,
-           o.f[5]::bigint AS amount_cents, o.f[6]::timestamptz AS occurred_at,
-           o.f[7]::bigint AS points, st.store_id, r.member_id
-    FROM loyalty_import_rows(p_line, p_f, p_first) o
-    CROSS JOIN LATERAL loyalty_import_member(o.f[4]) r
-    LEFT JOIN stores st ON st.store_code = o.f[1]
-  ), decided AS (
+    SELECT o.line, o.store_code, o.order_id, o.kind, o.ref, o.amount_cents::bigint,
+           o.occurred_at::timestamptz, o.points::bigint, st.store_id, r.member_id,
+           e.earned_by
+    FROM unnest(p_line[p_first:], p_f[1:1][p_first:], p_f[2:2][p_first:], p_f[3:3][p_first:],
+                p_f[4:4][p_first:], p_f[5:5][p_first:], p_f[6:6][p_first:], p_f[7:7][p_first:])
+         AS o(line, store_code, order_id, kind, ref, amount_cents, occurred_at, points)
+    CROSS JOIN LATERAL loyalty_import_member(o.ref) r
+    LEFT JOIN stores st ON st.store_code = o.store_code
+    -- A purchase whose order has earned: whose. One index probe per row (LIMIT 1 keeps it a
+    -- probe; an EXISTS got a plan hashing the whole ledger).
+    LEFT JOIN LATERAL (SELECT l.member_id AS earned_by FROM ledger l
+                       WHERE o.kind = 'purchase' AND l.kind = 'earn'
+                         AND l.order_id = o.order_id AND l.store_id = st.store_id
+                       LIMIT 1) e ON true
+  ), keyed AS (
+    -- A purchase's order: earned before (earned_by), or named on an earlier line of the
+    -- batch (by first_by); the same member's row is already there, another's is rejected.
     SELECT b.*,
-           CASE WHEN b.member_id IS NULL THEN format('unknown member (%s)', b.ref)
-                WHEN m.merged_into IS NOT NULL
-                  THEN format('member %s was merged (into member %s)', b.member_id,
-                              m.merged_into)
-                WHEN b.store_id IS NULL THEN format('unknown store (%s)', b.store_code)
-           END AS why,
-           -- One index probe per row (a set-wise EXISTS got a plan hashing the whole ledger).
-           b.kind = 'purchase'
-             AND (row_number() OVER (PARTITION BY b.kind, b.store_id, b.order_id
-                                     ORDER BY b.line) > 1
-                  OR b.store_id IS NOT NULL
-                     AND loyalty_order_earned(b.store_id, b.order_id)) AS skip
-    FROM b LEFT JOIN members m ON m.member_id = b.member_id
+           CASE WHEN b.kind = 'purchase' AND row_number() OVER w > 1
+                THEN first_value(b.member_id) OVER w END AS first_by
+    FROM b
+    WINDOW w AS (PARTITION BY b.kind, b.store_id, b.order_id ORDER BY b.line)
+  ), decided AS (
+    SELECT k.*,
+           CASE WHEN k.member_id IS NULL THEN format('unknown member (%s)', k.ref)
+                WHEN k.store_id IS NULL THEN format('unknown store (%s)', k.store_code)
+                WHEN coalesce(k.earned_by, k.first_by) <> k.member_id
+                  THEN format('order %s at %s is member %s''s', k.order_id, k.store_code,
+                              coalesce(k.earned_by, k.first_by))
+           END AS why,  -- (a merged member: when the members are locked, below)
+           coalesce(coalesce(k.earned_by, k.first_by) = k.member_id, false) AS skip
+    FROM keyed k
   )
-  SELECT d.*, CASE WHEN d.why IS NULL AND d.kind = 'purchase' AND NOT d.skip
+  SELECT d.line, d.store_code, d.order_id, d.kind, d.ref, d.amount_cents, d.occurred_at, d.points,
+         d.store_id, d.member_id, d.why, d.skip,
+         CASE WHEN d.why IS NULL AND d.kind = 'purchase' AND NOT d.skip
                    THEN row_number() OVER (PARTITION BY d.why IS NULL AND d.kind = 'purchase'
                                                         AND NOT d.skip, d.member_id
-                                           ORDER BY d.line) END
+                                           ORDER BY d.line) END,
+         min(d.line) FILTER (WHERE d.kind = 'purchase' AND d.why IS NULL AND NOT d.skip)
+           OVER (PARTITION BY d.store_id, d.order_id)
   FROM decided d;
 
   -- The members of the batch, locked in member_id order as every write of several does; one
-  -- merged since it was staged is closed now.
-  PERFORM 1 FROM members m
-  WHERE m.member_id IN (SELECT s.member_id FROM import_order_stage s)
-  ORDER BY m.member_id FOR UPDATE;
-  UPDATE import_order_stage s
-  SET why = format('member %s was merged (into member %s)', s.member_id, m.merged_into),
-      round = NULL
-  FROM members m
-  WHERE m.member_id = s.member_id AND m.merged_into IS NOT NULL AND s.why IS NULL;
+  -- merged since it was staged is closed now. (Probed by member_id: a join with the stage,
+  -- which has no statistics, may scan every member.)
+  WITH locked AS (
+    SELECT m.member_id, m.merged_into FROM members m
+    WHERE m.member_id = ANY (ARRAY(SELECT DISTINCT s.member_id FROM import_order_stage s
+                                   WHERE s.member_id IS NOT NULL))
+    ORDER BY m.member_id FOR UPDATE
+  )
+  SELECT array_agg(member_id), array_agg(merged_into) INTO v_merged, v_merged_into
+  FROM locked WHERE merged_into IS NOT NULL;
+  IF v_merged IS NOT NULL THEN
+    UPDATE import_order_stage s
+    SET why = format('member %s was merged (into member %s)', s.member_id, m.merged_into),
+        round = NULL
+    FROM unnest(v_merged, v_merged_into) AS m(member_id, merged_into)
+    WHERE m.member_id = s.member_id AND s.why IS NULL;
+  END IF;
   SELECT coalesce(max(round), 0), count(*) FILTER (WHERE why IS NULL AND skip)
   INTO v_rounds, skipped FROM import_order_stage;
   SELECT rej_lines || coalesce(array_agg(line ORDER BY line), '{}'),
@@ -405,10 +428,7 @@ BEGIN
     SELECT * INTO v_earn FROM ledger
     WHERE order_id = v_row.order_id AND store_id = v_row.store_id AND kind = 'earn';
     v_why := NULL;
-    IF v_earn.txn_id IS NULL
-       OR EXISTS (SELECT 1 FROM import_order_stage s
-                  WHERE s.kind = 'purchase' AND s.round IS NOT NULL AND s.line > v_row.line
-                    AND s.store_id = v_row.store_id AND s.order_id = v_row.order_id) THEN
+    IF v_earn.txn_id IS NULL OR v_row.purchase_line > v_row.line THEN
       v_why := format('refund of an unknown purchase (%s at %s): it must be on an earlier line'
                       ' or imported before', v_row.order_id, v_row.store_code);
     ELSIF v_earn.member_id <> v_member.member_id THEN
@@ -463,15 +483,24 @@ BEGIN
   END LOOP;
 END $$;
 
--- One batch of an import run: the run of (p_kind, p_sha256), made on its first batch; the
--- rows p_line/p_fields (p_fields[i] the i-th row's columns, as loyaltyd checked them) and the
--- lines loyaltyd refused with why (p_bad_line, p_bad_reason). Lines up to the run's
--- last_line were done by an earlier call: skipped, their rejections reported again. With
--- p_dry_run everything is checked and nothing stays written. Returns the counts of this
--- call, every rejection in line order, and the run's last line.
+-- One batch of an import run: the run of (p_kind, p_sha256, p_part), made on its first
+-- batch (p_part: '' for a file sent whole, 'K/N' for the K-th of N parts sent at once, split
+-- by member); the rows p_line/p_fields (p_fields[c] the rows' c-th column, as loyaltyd
+-- checked them) and the lines loyaltyd refused with why (p_bad_line, p_bad_reason). Lines up
+-- to the run's last_line were done by an earlier call: skipped, their rejections reported
+-- again. With p_dry_run everything is checked and nothing stays written. Returns the counts
+-- of this call, every rejection in line order, and the run's last line.
+--
+-- Parts of a run never share a member, unless the file names one member two ways: then one
+-- part's batch waits for the other's members (locked in member_id order, so never in a
+-- cycle). One order named in two parts (a duplicate row of another member) may be written by
+-- both at once: the second fails on the order's unique key, and its batch is refused as a
+-- conflict to retry (40001); sent again, it finds the order there and rejects the row (or
+-- skips it: the same member named two ways).
 CREATE OR REPLACE FUNCTION loyalty_import(p_principal text, p_kind text, p_sha256 text,
-                                          p_dry_run boolean, p_line bigint[], p_fields text[],
-                                          p_bad_line bigint[], p_bad_reason text[],
+                                          p_part text, p_dry_run boolean, p_line bigint[],
+                                          p_fields text[], p_bad_line bigint[],
+                                          p_bad_reason text[],
                                           OUT imported bigint, OUT skipped bigint,
                                           OUT imported_amount_cents bigint,
                                           OUT imported_points bigint, OUT last_line bigint,
@@ -490,14 +519,16 @@ BEGIN
   imported_amount_cents := 0;
   imported_points := 0;
   BEGIN  -- a dry run rolls this block back at its end (LY299)
-    INSERT INTO import_runs (kind, file_sha256, principal)
-    VALUES (p_kind, p_sha256, p_principal) ON CONFLICT DO NOTHING;
+    INSERT INTO import_runs (kind, file_sha256, part, principal)
+    VALUES (p_kind, p_sha256, p_part, p_principal) ON CONFLICT DO NOTHING;
     IF FOUND THEN
-      PERFORM loyalty_audit(p_principal, 'import', p_kind, '', 'file sha256 ' || p_sha256);
+      PERFORM loyalty_audit(p_principal, 'import', p_kind, '',
+                            'file sha256 ' || p_sha256
+                            || CASE WHEN p_part <> '' THEN ', part ' || p_part ELSE '' END);
     END IF;
     -- One batch of a run at a time: two loyaltyctl on one file take turns.
     SELECT * INTO STRICT v_run FROM import_runs
-    WHERE kind = p_kind AND file_sha256 = p_sha256 FOR UPDATE;
+    WHERE kind = p_kind AND file_sha256 = p_sha256 AND part = p_part FOR UPDATE;
     PERFORM set_config('loyalty.tier_reason', 'import', true);
 
     -- Done by an earlier call of this run: skipped, with the rejections it recorded.
@@ -551,8 +582,12 @@ BEGIN
     IF p_dry_run THEN
       RAISE 'dry run' USING ERRCODE = 'LY299';
     END IF;
-  EXCEPTION WHEN SQLSTATE 'LY299' THEN
-    last_line := v_run.last_line;  -- nothing stays written
+  EXCEPTION
+    WHEN SQLSTATE 'LY299' THEN
+      last_line := v_run.last_line;  -- nothing stays written
+    WHEN unique_violation THEN
+      RAISE 'a row of this batch was written at the same time by another part of the run'
+        USING ERRCODE = '40001', DETAIL = SQLERRM;
   END;
   skipped := skipped + v_before;
   SELECT coalesce(array_agg(l ORDER BY l), '{}'), coalesce(array_agg(r ORDER BY l), '{}')

@@ -15,6 +15,7 @@
 #include "testlib.h"
 
 static const char *test_dir; /* the current test's, removed when it passes */
+static const char *import_server; /* the server imports go to; NULL: the harness's */
 
 /* A directory of the test's own for its files, under the build tree (ctest's working
  * directory); left there for a look when the test fails. */
@@ -79,8 +80,8 @@ static pid_t start_import(const char *kind, const char *file, const char *extra)
     FILE *o = freopen(out, "w", stdout);
     if (o == NULL || dup2(fileno(stdout), 2) < 0)
       _exit(127);
-    execl(ctl, ctl, "--server", tl.server, "--key", tl.hq_key, "--timeout", "60000", "import",
-          kind, file, extra, (char *)NULL);
+    execl(ctl, ctl, "--server", import_server ? import_server : tl.server, "--key", tl.hq_key,
+          "--timeout", "60000", "import", kind, file, extra, (char *)NULL);
     _exit(127);
   }
   return pid;
@@ -326,61 +327,187 @@ static void a_dry_run_changes_nothing(void)
 #define BIG_ORDERS 20000
 #define BIG_MEMBERS 40
 
-static void a_killed_run_resumes_and_ends_as_a_whole_run(void)
-{
-  brand b = make_brand();
-  ASSERT_EQ_INT(import("stores", b.stores, NULL), 1);
+/* A brand of BIG_MEMBERS members and an orders file of BIG_ORDERS purchases among them
+ * (several batches): the members' phones, spends and the file's total. */
+typedef struct big_brand {
+  brand b;
   const char *phones[BIG_MEMBERS];
-  FILE *f = fopen(b.members, "w");
+  int64_t spend[BIG_MEMBERS], total;
+} big_brand;
+
+static void make_big_brand(big_brand *g)
+{
+  brand *b = &g->b;
+  *b = make_brand();
+  ASSERT_EQ_INT(import("stores", b->stores, NULL), 1);
+  FILE *f = fopen(b->members, "w");
   fputs("phone,name,birthday,identities,enrolled_store,enrolled_at\n", f);
   for (int i = 0; i < BIG_MEMBERS; i++) {
-    phones[i] = tl_phone();
-    fprintf(f, "%s,M%d,,,%s,\n", phones[i], i, b.store_a);
+    g->phones[i] = tl_phone();
+    g->spend[i] = 0;
+    fprintf(f, "%s,M%d,,,%s,\n", g->phones[i], i, b->store_a);
   }
   fclose(f);
-  ASSERT_EQ_INT(import("members", b.members, NULL), 0);
-  int64_t total = 0, spend[BIG_MEMBERS] = {0};
-  f = fopen(b.orders, "w");
+  ASSERT_EQ_INT(import("members", b->members, NULL), 0);
+  g->total = 0;
+  f = fopen(b->orders, "w");
   fputs("store,order_id,kind,member,amount,occurred_at\n", f);
   for (int i = 0; i < BIG_ORDERS; i++) {
     int64_t cents = 100 + (i * 7919) % 50000;
     fprintf(f, "%s,N%d,purchase,%s,%" PRId64 ".%02" PRId64 ",2024-03-01T12:00:00+08:00\n",
-            b.store_a, i, phones[i % BIG_MEMBERS], cents / 100, cents % 100);
-    total += cents;
-    spend[i % BIG_MEMBERS] += cents;
+            b->store_a, i, g->phones[i % BIG_MEMBERS], cents / 100, cents % 100);
+    g->total += cents;
+    g->spend[i % BIG_MEMBERS] += cents;
   }
   fclose(f);
+}
 
-  /* Killed as soon as its first batch has committed. */
-  pid_t pid = start_import("orders", b.orders, NULL);
+static int64_t big_brand_earns(const big_brand *g)
+{
+  return tl_sql_int("SELECT count(*) FROM ledger l JOIN stores s USING (store_id)"
+                    " WHERE s.store_code = '%s' AND l.kind = 'earn'", g->b.store_a);
+}
+
+/* Waits until the import has committed a batch; returns the earns written. */
+static int64_t first_batch_done(const big_brand *g)
+{
   int64_t done = 0;
   for (int i = 0; i < 20000 && done == 0; i++) {
-    done = tl_sql_int("SELECT count(*) FROM ledger l JOIN stores s USING (store_id)"
-                      " WHERE s.store_code = '%s' AND l.kind = 'earn'", b.store_a);
+    done = big_brand_earns(g);
     if (done == 0)
       usleep(2000);
   }
+  return done;
+}
+
+/* Every order of the file once: its count, amounts and each member's spend. */
+static void big_brand_imported_once(const big_brand *g)
+{
+  ASSERT_EQ_INT(big_brand_earns(g), BIG_ORDERS);
+  ASSERT_EQ_INT(tl_sql_int("SELECT sum(amount_cents) FROM ledger l JOIN stores s"
+                           " USING (store_id) WHERE s.store_code = '%s'", g->b.store_a),
+                g->total);
+  for (int i = 0; i < BIG_MEMBERS; i++)
+    ASSERT_EQ_INT(tl_balance(tl_hq, member_by_phone(g->phones[i]))->lifetime_spend_cents,
+                  g->spend[i]);
+}
+
+static void a_killed_run_resumes_and_ends_as_a_whole_run(void)
+{
+  big_brand g;
+  make_big_brand(&g);
+  /* Killed as soon as its first batch has committed. */
+  pid_t pid = start_import("orders", g.b.orders, NULL);
+  first_batch_done(&g);
   kill(pid, SIGKILL);
   ASSERT_EQ_INT(wait_exit(pid), 128 + SIGKILL);
-  sleep(1); /* the server finishes the batch it was writing: the client's death stops no call */
-  done = tl_sql_int("SELECT count(*) FROM ledger l JOIN stores s USING (store_id)"
-                    " WHERE s.store_code = '%s' AND l.kind = 'earn'", b.store_a);
+  sleep(1); /* the server finishes the batches it was writing: the client's death stops no call */
+  int64_t done = big_brand_earns(&g);
   ASSERT_TRUE(done > 0 && done < BIG_ORDERS);
 
-  ASSERT_EQ_INT(import("orders", b.orders, NULL), 0);
-  ASSERT_CONTAINS(output_of(b.orders), summary("rejected", 0));
-  ASSERT_EQ_INT(tl_sql_int("SELECT count(*) FROM ledger l JOIN stores s USING (store_id)"
-                           " WHERE s.store_code = '%s' AND l.kind = 'earn'", b.store_a),
-                BIG_ORDERS);
-  ASSERT_EQ_INT(tl_sql_int("SELECT sum(amount_cents) FROM ledger l JOIN stores s"
-                           " USING (store_id) WHERE s.store_code = '%s'", b.store_a), total);
-  for (int i = 0; i < BIG_MEMBERS; i++)
-    ASSERT_EQ_INT(tl_balance(tl_hq, member_by_phone(phones[i]))->lifetime_spend_cents, spend[i]);
+  ASSERT_EQ_INT(import("orders", g.b.orders, NULL), 0);
+  ASSERT_CONTAINS(output_of(g.b.orders), summary("rejected", 0));
+  big_brand_imported_once(&g);
   /* The lines the killed run did were skipped, not imported twice. */
-  ASSERT_CONTAINS(output_of(b.orders), summary("imported", BIG_ORDERS - done));
-  ASSERT_CONTAINS(output_of(b.orders), summary("skipped", done));
-  ASSERT_EQ_INT(import("orders", b.orders, NULL), 0);
+  ASSERT_CONTAINS(output_of(g.b.orders), summary("imported", BIG_ORDERS - done));
+  ASSERT_CONTAINS(output_of(g.b.orders), summary("skipped", done));
+  ASSERT_EQ_INT(import("orders", g.b.orders, NULL), 0);
+  ASSERT_CONTAINS(output_of(g.b.orders), summary("imported", 0));
+  audit_passes();
+  passed();
+}
+
+/* The server crashes half-way (killed, then started again): loyaltyctl waits for it and
+ * carries on, and every row is imported once (a batch the crash cut off is sent again;
+ * one that committed before the crash is skipped). */
+static void a_run_goes_on_after_a_server_crash(void)
+{
+  big_brand g;
+  make_big_brand(&g);
+  const char *const no_args[] = {NULL};
+  tl_server server = tl_start_server("127.0.0.1", no_args);
+  import_server = server.address;
+  pid_t pid = start_import("orders", g.b.orders, NULL);
+  int64_t done = first_batch_done(&g);
+  tl_restart_server(&server, SIGKILL);
+  int rc = wait_exit(pid);
+  import_server = NULL;
+  ASSERT_EQ_INT(tl_stop_server(server), 0);
+  ASSERT_TRUE(done < BIG_ORDERS); /* the crash came before the end */
+  ASSERT_EQ_INT(rc, 0);
+  ASSERT_CONTAINS(output_of(g.b.orders), "retrying");
+  ASSERT_CONTAINS(output_of(g.b.orders), summary("rejected", 0));
+  big_brand_imported_once(&g);
+  audit_passes();
+  passed();
+}
+
+/* --jobs: the rows go as parts at once, split by member. Every row is imported once, each
+ * refund after its purchase; an order named a second time, its member another way (so
+ * perhaps in another part, at the same moment), is skipped as it would be in a whole run;
+ * the file again changes nothing, with the same parts or others. */
+static void parts_sent_at_once_import_every_row_once(void)
+{
+  brand b = make_brand();
+  ASSERT_EQ_INT(import("stores", b.stores, NULL), 1);
+  /* Several batches a part; the duplicates after the first (which take turns on the audit
+   * log's head), where the parts' batches run at once. */
+  enum { MEMBERS = 30, PURCHASES = 20000, DUPLICATES = 40, DUPLICATES_FROM = 10000 };
+  const char *phones[MEMBERS];
+  FILE *f = fopen(b.members, "w");
+  fputs("phone,name,birthday,identities,enrolled_store,enrolled_at\n", f);
+  for (int i = 0; i < MEMBERS; i++) {
+    phones[i] = tl_phone();
+    fprintf(f, "%s,P%d,,,%s,\n", phones[i], i, b.store_a);
+  }
+  fclose(f);
+  ASSERT_EQ_INT(import("members", b.members, NULL), 0);
+  int64_t spend[MEMBERS] = {0};
+  int refunds = 0;
+  f = fopen(b.orders, "w");
+  fputs("store,order_id,kind,member,amount,occurred_at\n", f);
+  for (int i = 0; i < PURCHASES; i++) {
+    int m = i % MEMBERS;
+    int64_t cents = 1000 + (i * 7919) % 50000;
+    fprintf(f, "%s,J%d,purchase,%s,%" PRId64 ".%02" PRId64 ",2024-03-01T12:00:00+08:00\n",
+            b.store_a, i, phones[m], cents / 100, cents % 100);
+    spend[m] += cents;
+    if (i >= DUPLICATES_FROM && i < DUPLICATES_FROM + DUPLICATES)
+      /* the same row, the member named another way: skipped */
+      fprintf(f, "%s,J%d,purchase,id:%" PRId64 ",%" PRId64 ".%02" PRId64
+                 ",2024-03-01T12:00:00+08:00\n",
+              b.store_a, i, member_by_phone(phones[m]), cents / 100, cents % 100);
+    if (i % 10 == 9) { /* a refund of half of a purchase of a few lines before */
+      int j = i - 5, mj = j % MEMBERS;
+      int64_t cj = (1000 + (j * 7919) % 50000) / 2;
+      fprintf(f, "%s,J%d,refund,%s,%" PRId64 ".%02" PRId64 ",2024-03-05T12:00:00+08:00\n",
+              b.store_a, j, phones[mj], cj / 100, cj % 100);
+      spend[mj] -= cj;
+      refunds++;
+    }
+  }
+  fclose(f);
+
+  ASSERT_EQ_INT(import("orders", b.orders, "--jobs=4"), 0);
+  ASSERT_CONTAINS(output_of(b.orders), summary("imported", PURCHASES + refunds));
+  ASSERT_CONTAINS(output_of(b.orders), summary("skipped", DUPLICATES));
+  /* Four runs, one a part, each with rows of its own. */
+  ASSERT_EQ_INT(tl_sql_int("SELECT count(*) FROM import_runs WHERE imported > 0 AND"
+                           " file_sha256 = (SELECT file_sha256 FROM import_runs"
+                           "                WHERE part = '1/4' ORDER BY run_id DESC LIMIT 1)"),
+                4);
+  for (int i = 0; i < MEMBERS; i++)
+    ASSERT_EQ_INT(tl_balance(tl_hq, member_by_phone(phones[i]))->lifetime_spend_cents,
+                  spend[i]);
+  ASSERT_EQ_INT(tl_sql_int("SELECT count(*) FROM ledger l JOIN stores s USING (store_id)"
+                           " WHERE s.store_code = '%s' AND l.kind = 'refund'", b.store_a),
+                refunds);
+
+  ASSERT_EQ_INT(import("orders", b.orders, "--jobs=4"), 0);
   ASSERT_CONTAINS(output_of(b.orders), summary("imported", 0));
+  ASSERT_EQ_INT(import("orders", b.orders, "--jobs=1"), 0);
+  ASSERT_CONTAINS(output_of(b.orders), summary("imported", 0));
+  ASSERT_CONTAINS(output_of(b.orders), summary("skipped", PURCHASES + refunds + DUPLICATES));
   audit_passes();
   passed();
 }
@@ -428,6 +555,8 @@ static const tl_test tests[] = {
   {"the_same_files_again_change_nothing", the_same_files_again_change_nothing},
   {"a_dry_run_changes_nothing", a_dry_run_changes_nothing},
   {"a_killed_run_resumes_and_ends_as_a_whole_run", a_killed_run_resumes_and_ends_as_a_whole_run},
+  {"a_run_goes_on_after_a_server_crash", a_run_goes_on_after_a_server_crash},
+  {"parts_sent_at_once_import_every_row_once", parts_sent_at_once_import_every_row_once},
   {"a_bad_header_is_a_usage_error", a_bad_header_is_a_usage_error},
 };
 

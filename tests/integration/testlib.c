@@ -528,6 +528,17 @@ static int free_port(void)
   return ntohs(a.sin_port);
 }
 
+/* Starts s->argv, remembered to be killed when the test program ends. */
+static void spawn_server(tl_server *s)
+{
+  if (posix_spawn(&s->pid, s->argv[0], NULL, NULL, (char *const *)s->argv, environ) != 0)
+    tl_fail(__FILE__, __LINE__, "cannot start %s", s->argv[0]);
+  pthread_mutex_lock(&started_lock);
+  if (n_started < (int)(sizeof started / sizeof started[0]))
+    started[n_started++] = s->pid;
+  pthread_mutex_unlock(&started_lock);
+}
+
 tl_server tl_start_server(const char *host, const char *const *extra)
 {
   tl_server s;
@@ -544,16 +555,12 @@ tl_server tl_start_server(const char *host, const char *const *extra)
   for (; *extra != NULL && argc < 23; extra++)
     argv[argc++] = *extra;
   argv[argc] = NULL;
-  if (posix_spawn(&s.pid, argv[0], NULL, NULL, (char *const *)argv, environ) != 0)
-    tl_fail(__FILE__, __LINE__, "cannot start %s", argv[0]);
-  pthread_mutex_lock(&started_lock);
-  if (n_started < (int)(sizeof started / sizeof started[0]))
-    started[n_started++] = s.pid;
-  pthread_mutex_unlock(&started_lock);
+  memcpy(s.argv, argv, sizeof s.argv);
+  spawn_server(&s);
   return s;
 }
 
-int tl_stop_server(tl_server s)
+static int kill_server(tl_server s, int sig)
 {
   int status = 0;
   pthread_mutex_lock(&started_lock);
@@ -562,7 +569,18 @@ int tl_stop_server(tl_server s)
       started[i] = 0;
   }
   pthread_mutex_unlock(&started_lock);
-  kill(s.pid, SIGTERM);
+  kill(s.pid, sig);
   waitpid(s.pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int tl_stop_server(tl_server s)
+{
+  return kill_server(s, SIGTERM);
+}
+
+void tl_restart_server(tl_server *s, int sig)
+{
+  kill_server(*s, sig);
+  spawn_server(s);
 }

@@ -197,6 +197,7 @@ void tl_check_invariants(void);
 typedef struct tl_server {
   pid_t pid;
   char address[64]; /* "127.0.0.1:PORT", to connect to */
+  const char *argv[24]; /* how it was started */
 } tl_server;
 
 /* Starts the loyaltyd named by the LOYALTYD environment variable with --db (the schema
@@ -205,6 +206,9 @@ typedef struct tl_server {
 tl_server tl_start_server(const char *host, const char *const *extra);
 /* SIGTERM, then its exit status (0 expected; 128 + the signal if one ended it). */
 int tl_stop_server(tl_server s);
+/* Kills it with sig (SIGKILL: a crash) and starts it again, same address and arguments.
+ * Returns at once: it may not be serving yet. */
+void tl_restart_server(tl_server *s, int sig);
 
 /* A birthday (YYYY-MM-DD, year 1990) in this month or another, in Asia/Shanghai. */
 const char *tl_birthday_this_month(void);

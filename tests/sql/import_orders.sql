@@ -2,9 +2,9 @@
 -- rules a real file meets: a purchase is an earn with the file's points (a lot expiring as an
 -- earn's would, already expired if its date has passed), counted for spend and tier (reason
 -- import); a refund takes back its purchase's points in proportion; a refund must come after
--- its purchase in the file and be the same member's; a row key seen twice is skipped; a
--- merged member's row is rejected; the same batch again changes nothing; a dry run changes
--- nothing.
+-- its purchase in the file and be the same member's; a row key seen twice is skipped (a
+-- purchase whose order is another member's is rejected); a merged member's row is rejected;
+-- the same batch again changes nothing; a dry run changes nothing.
 \set VERBOSITY terse
 INSERT INTO stores (store_code, name, channel) VALUES ('S1', 'store one', 1);
 INSERT INTO members (phone, name) VALUES ('13900000001', 'ann'), ('13900000002', 'bob'),
@@ -13,7 +13,8 @@ INSERT INTO identities (kind, value, member_id)
   SELECT 'pos_card', 'b', member_id FROM members WHERE name = 'bob';
 UPDATE members SET merged_into = (SELECT member_id FROM members WHERE name = 'ann')
   WHERE name = 'cat';
--- One batch: lines and their fields (store, order_id, kind, member, cents, occurred_at, points).
+-- One batch: lines and their fields (store, order_id, kind, member, cents, occurred_at, points),
+-- sent as loyaltyd sends them: an array of columns.
 CREATE FUNCTION import(p_sha text, p_dry_run boolean, p_rows text[])
 RETURNS TABLE (imported bigint, skipped bigint, amount bigint, points bigint, last_line bigint,
                rejected text)
@@ -21,9 +22,12 @@ LANGUAGE sql AS $$
   SELECT imported, skipped, imported_amount_cents, imported_points, last_line,
          array_to_string(ARRAY(SELECT l || ': ' || r
                                FROM unnest(rejected_lines, rejected_reasons) AS t(l, r)), E'\n')
-  FROM loyalty_import('sql', 'orders', repeat(p_sha, 64), p_dry_run,
+  FROM loyalty_import('sql', 'orders', repeat(p_sha, 64), '', p_dry_run,
                       ARRAY(SELECT generate_series(2, array_length(p_rows, 1) + 1))::bigint[],
-                      p_rows, '{}', '{}')
+                      ARRAY(SELECT ARRAY(SELECT p_rows[r][c] FROM generate_subscripts(p_rows, 1) r
+                                         ORDER BY r)
+                            FROM generate_series(1, array_length(p_rows, 2)) c ORDER BY c),
+                      '{}', '{}')
 $$;
 CREATE VIEW movements AS
   SELECT m.name, l.kind, l.points, l.amount_cents, l.balance_after, l.tier_after, l.order_id,
@@ -40,6 +44,8 @@ SELECT * FROM import('a', false, ARRAY[
   ['S1', 'O2', 'refund',   'pos_card:b',  '5000',   '2024-01-03T10:00:00+08:00', '0'],
   ['S1', 'O2', 'purchase', 'pos_card:b',  '5000',   '2024-01-01T10:00:00+08:00', '0'],
   ['S1', 'O2', 'purchase', 'pos_card:b',  '5000',   '2024-01-01T10:00:00+08:00', '0'],
+  ['S1', 'O2', 'purchase', '13900000001', '5000',   '2024-01-01T10:00:00+08:00', '0'],
+  ['S1', 'O1', 'purchase', 'pos_card:b',  '100000', '2024-01-01T10:00:00+08:00', '0'],
   ['S1', 'O3', 'purchase', '13900000003', '7000',   '2024-01-01T10:00:00+08:00', '0'],
   ['S1', 'O1', 'refund',   'pos_card:b',  '100',    '2024-01-05T10:00:00+08:00', '0'],
   ['S1', 'O1', 'refund',   '13900000001', '30000',  '2024-01-03T10:00:00+08:00', '0'],
@@ -68,6 +74,8 @@ SELECT * FROM import('a', false, ARRAY[
   ['S1', 'O2', 'refund',   'pos_card:b',  '5000',   '2024-01-03T10:00:00+08:00', '0'],
   ['S1', 'O2', 'purchase', 'pos_card:b',  '5000',   '2024-01-01T10:00:00+08:00', '0'],
   ['S1', 'O2', 'purchase', 'pos_card:b',  '5000',   '2024-01-01T10:00:00+08:00', '0'],
+  ['S1', 'O2', 'purchase', '13900000001', '5000',   '2024-01-01T10:00:00+08:00', '0'],
+  ['S1', 'O1', 'purchase', 'pos_card:b',  '100000', '2024-01-01T10:00:00+08:00', '0'],
   ['S1', 'O3', 'purchase', '13900000003', '7000',   '2024-01-01T10:00:00+08:00', '0'],
   ['S1', 'O1', 'refund',   'pos_card:b',  '100',    '2024-01-05T10:00:00+08:00', '0'],
   ['S1', 'O1', 'refund',   '13900000001', '30000',  '2024-01-03T10:00:00+08:00', '0'],
