@@ -535,6 +535,35 @@ static void order_points_are_given_only_when_asked(void)
   passed();
 }
 
+/* A live online sale whose points are still pending is refunded live, where its pending
+ * points are taken back: an import may not refund it. */
+static void an_import_cannot_refund_a_live_sale_still_pending(void)
+{
+  ASSERT_STATUS(tl_set_pending_days(LOYALTY__V1__CHANNEL__CHANNEL_OTHER, 15), GRPC_STATUS_OK);
+  tl_store shop = tl_new_store(LOYALTY__V1__CHANNEL__CHANNEL_OTHER);
+  int64_t member = tl_enroll(shop.conn, "");
+  Loyalty__V1__EarnRequest earn = tl_earn_request(member, 20000);
+  Loyalty__V1__PointsResult *r = (Loyalty__V1__PointsResult *)tl_call_ok(
+      shop.conn, POINTS("Earn"), &earn.base, &loyalty__v1__points_result__descriptor);
+  ASSERT_EQ_INT(r->pending_points, 200);
+
+  const char *file = path_in(work_dir(), "orders.csv");
+  char text[1024];
+  snprintf(text, sizeof text,
+           "store,order_id,kind,member,amount,occurred_at\n"
+           "%s,%s,refund,id:%" PRId64 ",50.00,%s\n",
+           shop.code, earn.order_id, member,
+           tl_sql_value("SELECT to_char(now() AT TIME ZONE 'UTC' + interval '1 minute',"
+                        " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"));
+  write_file(file, text);
+  ASSERT_EQ_INT(import("orders", file, NULL), 1);
+  ASSERT_CONTAINS(errors_of(file), "still pending");
+  ASSERT_EQ_INT(tl_sql_int("SELECT count(*) FROM ledger WHERE member_id = %" PRId64
+                           " AND kind = 'refund'", member), 0);
+  ASSERT_EQ_INT(tl_balance(tl_hq, member)->pending_points, 200);
+  passed();
+}
+
 static void a_bad_header_is_a_usage_error(void)
 {
   const char *dir = work_dir();
@@ -557,6 +586,8 @@ static const tl_test tests[] = {
   {"a_killed_run_resumes_and_ends_as_a_whole_run", a_killed_run_resumes_and_ends_as_a_whole_run},
   {"a_run_goes_on_after_a_server_crash", a_run_goes_on_after_a_server_crash},
   {"parts_sent_at_once_import_every_row_once", parts_sent_at_once_import_every_row_once},
+  {"an_import_cannot_refund_a_live_sale_still_pending",
+   an_import_cannot_refund_a_live_sale_still_pending},
   {"a_bad_header_is_a_usage_error", a_bad_header_is_a_usage_error},
 };
 

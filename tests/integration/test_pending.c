@@ -19,19 +19,7 @@ static Loyalty__V1__Program *get_program(void)
 /* UpdateProgram of the current rules with only CHANNEL_OTHER pending for days (0: none). */
 static tl_result set_pending_other(int days)
 {
-  Loyalty__V1__Program *p = get_program();
-  Loyalty__V1__PendingDays pending = LOYALTY__V1__PENDING_DAYS__INIT;
-  Loyalty__V1__ChannelDays other = LOYALTY__V1__CHANNEL_DAYS__INIT;
-  Loyalty__V1__ChannelDays *list[] = {&other};
-  other.channel = LOYALTY__V1__CHANNEL__CHANNEL_OTHER;
-  other.days = days;
-  pending.n_channels = 1;
-  pending.channels = list;
-  Loyalty__V1__PendingDays *own = p->pending_days; /* p is freed with its own */
-  p->pending_days = &pending;
-  tl_result r = tl_call(tl_hq, ADMIN("UpdateProgram"), &p->base, &loyalty__v1__program__descriptor);
-  p->pending_days = own;
-  return r;
+  return tl_set_pending_days(LOYALTY__V1__CHANNEL__CHANNEL_OTHER, days);
 }
 
 /* A store of channel OTHER with PENDING_DAYS pending days. */

@@ -528,6 +528,25 @@ static int free_port(void)
   return ntohs(a.sin_port);
 }
 
+tl_result tl_set_pending_days(Loyalty__V1__Channel channel, int days)
+{
+  Loyalty__V1__GetProgramRequest get = LOYALTY__V1__GET_PROGRAM_REQUEST__INIT;
+  Loyalty__V1__Program *p = (Loyalty__V1__Program *)tl_call_ok(
+      tl_hq, ADMIN("GetProgram"), &get.base, &loyalty__v1__program__descriptor);
+  Loyalty__V1__PendingDays pending = LOYALTY__V1__PENDING_DAYS__INIT;
+  Loyalty__V1__ChannelDays one = LOYALTY__V1__CHANNEL_DAYS__INIT;
+  Loyalty__V1__ChannelDays *list[] = {&one};
+  one.channel = channel;
+  one.days = days;
+  pending.n_channels = 1;
+  pending.channels = list;
+  Loyalty__V1__PendingDays *own = p->pending_days; /* p is freed with its own */
+  p->pending_days = &pending;
+  tl_result r = tl_call(tl_hq, ADMIN("UpdateProgram"), &p->base, &loyalty__v1__program__descriptor);
+  p->pending_days = own;
+  return r;
+}
+
 /* Starts s->argv, remembered to be killed when the test program ends. */
 static void spawn_server(tl_server *s)
 {

@@ -152,6 +152,9 @@ typedef struct tl_store {
 } tl_store;
 
 tl_store tl_new_store(Loyalty__V1__Channel channel);
+/* UpdateProgram of the current rules with only channel pending, for days (0: none). Tests
+ * of pending points use CHANNEL_OTHER, always with the same days. */
+tl_result tl_set_pending_days(Loyalty__V1__Channel channel, int days);
 lc_conn *tl_connect(const char *key);
 
 /* Enrolls a new member (fresh phone) at store; birthday may be "" . Returns member_id. */
