@@ -13,6 +13,7 @@
 #   BENCH_DIR=/tmp/...           where the throwaway cluster and files live (default: mktemp)
 #   BENCH_KEEP=1                 keep BENCH_DIR afterwards
 #   PG_FSYNC=on                  fsync of the cluster (db/pgcluster.sh)
+#   BENCH_JOBS=2                 loyaltyctl import orders --jobs (parts sent at once)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -105,9 +106,11 @@ export LOYALTY_SERVER=$server LOYALTY_KEY=$hq_key
 "$ctl" --timeout 60000 import stores "$work/stores.csv" >/dev/null
 "$ctl" --timeout 60000 import members "$work/members.csv" | tail -n 1
 
-echo "== service: loyaltyctl import orders ($orders rows)"
+jobs=${BENCH_JOBS:-2}
+echo "== service: loyaltyctl import orders --jobs $jobs ($orders rows)"
 start=$(date +%s.%N)
-"$ctl" --timeout 60000 import orders --no-order-points "$work/orders.csv" 2>/dev/null | tee "$work/import.out"
+"$ctl" --timeout 60000 import orders --no-order-points --jobs "$jobs" "$work/orders.csv" \
+  2>/dev/null | tee "$work/import.out"
 end=$(date +%s.%N)
 service_rate=$(awk -v n="$orders" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')
 grep -Eq "rejected +0( |$)" "$work/import.out" || die "rows were rejected (see $work)"
@@ -123,5 +126,5 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 copy_rate=$(awk -v n="$orders" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')
 
-echo "RESULT import_orders_rows_per_s=$service_rate copy_rows_per_s=$copy_rate" \
+echo "RESULT jobs=$jobs import_orders_rows_per_s=$service_rate copy_rows_per_s=$copy_rate" \
      "ratio=$(awk -v a="$service_rate" -v b="$copy_rate" 'BEGIN { printf "%.3f", a / b }')"
