@@ -294,7 +294,8 @@ static int by_line(const void *a, const void *b)
 /* The rejected rows, in line order (parts answer in any order), to the error file. */
 static void write_rejections(import_run *run, FILE *errors)
 {
-  qsort(run->rejected, run->n_rejected, sizeof *run->rejected, by_line);
+  if (run->n_rejected > 1)
+    qsort(run->rejected, run->n_rejected, sizeof *run->rejected, by_line);
   for (size_t i = 0; i < run->n_rejected; i++) {
     fputs(run->rejected[i].text, errors);
     free(run->rejected[i].text);
