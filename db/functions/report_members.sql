@@ -194,9 +194,21 @@ LANGUAGE sql STABLE AS $$
     SELECT i.member_id, count(DISTINCT i.day) AS visits, sum(i.net_cents) AS net,
            bool_or(i.day < b.mid) AS in_first, bool_or(i.day >= b.mid) AS in_second
     FROM inside i, b GROUP BY i.member_id
-  ), stage_before AS (
-    SELECT s.member_id, s.stage FROM loyalty_report_stages(p_from - 1, p_known_at, p_window) s
-    WHERE s.stage IN ('sleeping', 'lost')
+  ), everyone AS (  -- one row per person: a grouped union, never a join of row sets whose
+                    -- sizes the planner cannot know (it would nest loops over them)
+    SELECT u.member_id, max(u.visits) AS visits, max(u.net) AS net,
+           bool_or(u.in_first) AS in_first, bool_or(u.in_second) AS in_second,
+           min(u.first_day) AS first_day, max(u.stage) AS stage
+    FROM (SELECT p.member_id, p.visits, p.net, p.in_first, p.in_second, NULL::date AS first_day,
+                 NULL::text AS stage
+          FROM per p
+          UNION ALL
+          SELECT f.member_id, NULL, NULL, NULL, NULL, f.first_day, NULL FROM firsts f
+          UNION ALL
+          SELECT s.member_id, NULL, NULL, NULL, NULL, NULL, s.stage
+          FROM loyalty_report_stages(p_from - 1, p_known_at, p_window) s
+          WHERE s.stage IN ('sleeping', 'lost')) u
+    GROUP BY u.member_id
   ), tier_at AS (
     SELECT p.member_id,
            coalesce((SELECT t.new_tier FROM tier_changes t, b
@@ -205,24 +217,24 @@ LANGUAGE sql STABLE AS $$
     FROM per p
   )
   SELECT
-    (SELECT count(*) FROM per),
-    (SELECT count(*) FROM per p JOIN firsts f USING (member_id) WHERE f.first_day >= p_from),
-    (SELECT count(*) FROM per WHERE visits >= 2),
-    (SELECT coalesce(sum(net), 0)::bigint FROM per),
-    (SELECT coalesce(sum(p.net), 0)::bigint FROM per p JOIN firsts f USING (member_id)
-     WHERE f.first_day >= p_from),
-    (SELECT count(*) FROM per WHERE in_first),
-    (SELECT count(*) FROM per WHERE in_first AND in_second),
-    (SELECT count(*) FROM stage_before WHERE stage = 'sleeping'),
-    (SELECT count(*) FROM stage_before s JOIN per p USING (member_id) WHERE s.stage = 'sleeping'),
-    (SELECT count(*) FROM stage_before WHERE stage = 'lost'),
-    (SELECT count(*) FROM stage_before s JOIN per p USING (member_id) WHERE s.stage = 'lost'),
+    count(*) FILTER (WHERE e.visits > 0),
+    count(*) FILTER (WHERE e.visits > 0 AND e.first_day >= p_from),
+    count(*) FILTER (WHERE e.visits >= 2),
+    coalesce(sum(e.net) FILTER (WHERE e.visits > 0), 0)::bigint,
+    coalesce(sum(e.net) FILTER (WHERE e.visits > 0 AND e.first_day >= p_from), 0)::bigint,
+    count(*) FILTER (WHERE e.in_first),
+    count(*) FILTER (WHERE e.in_first AND e.in_second),
+    count(*) FILTER (WHERE e.stage = 'sleeping'),
+    count(*) FILTER (WHERE e.stage = 'sleeping' AND e.visits > 0),
+    count(*) FILTER (WHERE e.stage = 'lost'),
+    count(*) FILTER (WHERE e.stage = 'lost' AND e.visits > 0),
     (SELECT count(*) FROM loyalty_report_people(p_known_at) pe
      WHERE pe.enrolled_on BETWEEN p_from AND least(p_to, p_as_of)
        AND (p_stores IS NULL OR pe.enrolled_store_id = ANY (p_stores))),
     (SELECT array_agg(coalesce(c.n, 0) ORDER BY t.tier)
      FROM generate_series(0, 4) t(tier)
      LEFT JOIN (SELECT tier, count(*) AS n FROM tier_at GROUP BY tier) c ON c.tier = t.tier)
+  FROM everyone e
 $$;
 
 -- Store KPIs for p_from .. p_to at each store of p_stores (NULL: every store):
