@@ -1054,6 +1054,40 @@ const ctl_command ctl_commands[] = {
    "come from the balances file).",
    "import historical purchases and refunds (row key: store, order_id, kind) (HQ)",
    import_order_flags, ctl_import_orders},
+  {"report", "lifecycle", "[--window 3|6|12]" REPORT_OPTS
+   "\n\nMembers by lifecycle stage (客户生命周期): new/old x one/repeat purchase in the last\n"
+   "W months, silent (last purchase in the last 2W, not W), sleeping (4W, not 2W), lost,\n"
+   "enrolled but never bought." REPORT_TIME_HELP,
+   "members by lifecycle stage, window 3 (default), 6 or 12 months (HQ)", ctl_report_flags,
+   ctl_report_lifecycle},
+  {"report", "migration", "--from DATE [--window 3|6|12]" REPORT_OPTS
+   "\n\nMembers by their stage as of --from and as of --as-of: the stage x stage matrix,\n"
+   "and how many moved up (正向), down (反向) or stayed." REPORT_TIME_HELP,
+   "how members moved between lifecycle stages from one date to another (HQ)",
+   ctl_report_flags, ctl_report_migration},
+  {"report", "rfm", "[--r-cuts D1,D2,D3,D4] [--f-cuts N1,..] [--m-cuts Y1,..] [--r-high DAYS]"
+   " [--f-high VISITS] [--m-high YUAN]" REPORT_OPTS
+   "\n\nMembers who bought in the last 12 months: R = days since the last purchase, F =\n"
+   "visits (distinct days), M = net spend. Scores 1-5: R and M by rank (ceil(5k/n)), F in\n"
+   "buckets 1, 2, 3, 4-5, 6+; --r-cuts etc. give 4 ascending cut-offs instead (R: days,\n"
+   "score 5 within the first; F: visits and M: yuan, score 1 plus the cut-offs reached).\n"
+   "The eight classes (重要价值 ... 一般挽留) by high/low R, F, M: high = better than the\n"
+   "median, or than --r-high (fewer days), --f-high, --m-high (more)." REPORT_TIME_HELP,
+   "RFM scores and the eight classes of the members who bought in the last 12 months (HQ)",
+   ctl_report_flags, ctl_report_rfm},
+  {"report", "kpi", "--from DATE --to DATE" REPORT_FILTERS " [--window 3|6|12]" REPORT_OPTS
+   "\n\nA period's buyers, new buyers (first purchase ever in it), repeat purchase rate,\n"
+   "active ARPU, new/old structure, retention (first half -> second half), wake-up and\n"
+   "reactivation rates (members sleeping / lost the day before, by --window), enrolments,\n"
+   "buyers by tier. Filters: the stores whose purchases count." REPORT_TIME_HELP,
+   "a period's KPIs, for the brand or some stores, a channel or a region (HQ)",
+   ctl_report_flags, ctl_report_kpi},
+  {"report", "stores", "--from DATE --to DATE" REPORT_FILTERS REPORT_OPTS
+   "\n\nPer store: members enrolled there, 老客回头率 (of those who bought there in the 12\n"
+   "months before the period, the share who bought there again in it), repeat purchase\n"
+   "rate there, net sales, points earned and redeemed there." REPORT_TIME_HELP,
+   "each store's week (or any period): enrolments, 老客回头率, repeat rate, sales (HQ)",
+   ctl_report_flags, ctl_report_stores},
   {"health", NULL, "[SERVICE]", "check that the server is serving", NULL, health},
 };
 

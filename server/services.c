@@ -36,6 +36,7 @@ static const rpc_bindings *const admin_tables[] = {
   &audit_methods,
   &audit_list_methods,
   &import_methods,
+  &report_members_methods,
 };
 
 const rpc_service admin_service = {

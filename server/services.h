@@ -39,6 +39,8 @@ extern const rpc_bindings pending_admin_methods; /* ReleasePending */
 extern const rpc_bindings audit_methods;     /* VerifyAudit */
 extern const rpc_bindings audit_list_methods; /* ListAudit */
 extern const rpc_bindings import_methods;     /* ImportRows */
+extern const rpc_bindings report_members_methods; /* ReportLifecycle, ReportMigration,
+                                                     ReportRfm, ReportKpis, ReportStores */
 
 /* grpc.health.v1.Health */
 extern const rpc_bindings health_methods; /* Check */
