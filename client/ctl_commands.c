@@ -642,6 +642,7 @@ static int program_set(ctl_env *env, const ctl_args *args)
     {"min-paid", true, &p->min_paid_cents, NULL},
     {"expiry-months", false, NULL, &p->expiry_months},
     {"max-backdate-days", false, NULL, &p->max_backdate_days},
+    {"point-value-millicents", false, NULL, &p->point_value_millicents},
   };
   int rc = CTL_EXIT_OK;
   for (size_t i = 0; i < sizeof fields / sizeof fields[0] && rc == CTL_EXIT_OK; i++) {
@@ -661,6 +662,9 @@ static int program_set(ctl_env *env, const ctl_args *args)
   if (ctl_arg(args, "max-backdate-days") != NULL)
     p->optional_max_backdate_days_case =
         LOYALTY__V1__PROGRAM__OPTIONAL_MAX_BACKDATE_DAYS_MAX_BACKDATE_DAYS;
+  if (ctl_arg(args, "point-value-millicents") != NULL)
+    p->optional_point_value_millicents_case =
+        LOYALTY__V1__PROGRAM__OPTIONAL_POINT_VALUE_MILLICENTS_POINT_VALUE_MILLICENTS;
   /* --pending-days replaces every channel's days; without it they are sent back as they are. */
   Loyalty__V1__PendingDays *pending = p->pending_days, new_pending;
   Loyalty__V1__ChannelDays days[CTL_MAX_ARGS], *day_list[CTL_MAX_ARGS];
@@ -996,9 +1000,12 @@ const ctl_command ctl_commands[] = {
    " [--ordinary-permille N] [--senior-permille N] [--vip-permille N] [--supreme-permille N]"
    " [--birthday-multiplier N] [--min-paid YUAN] [--time-zone TZ]"
    " [--expiry year_end|rolling|never] [--expiry-months N] [--tier-policy lifetime|rolling]"
-   " [--max-backdate-days N] [--pending-days CHANNEL=DAYS,...|none]",
+   " [--max-backdate-days N] [--pending-days CHANNEL=DAYS,...|none]"
+   " [--point-value-millicents N]",
    "change the rules, from now on; recorded with who and when (HQ); --pending-days: how long"
-   " an earn's points stay pending per channel (tmall=15,jd=15; others 0: credited at once)",
+   " an earn's points stay pending per channel (tmall=15,jd=15; others 0: credited at once);"
+   " --point-value-millicents: what a point is worth in thousandths of a cent (1000: a cent),"
+   " the value of the points liability",
    NULL, program_set},
   {"expiry", "run", "[--as-of YYYY-MM-DD]",
    "expire every lot whose last day is before the date (default today); safe to repeat (HQ)",
