@@ -1088,6 +1088,34 @@ const ctl_command ctl_commands[] = {
    "rate there, net sales, points earned and redeemed there." REPORT_TIME_HELP,
    "each store's week (or any period): enrolments, 老客回头率, repeat rate, sales (HQ)",
    ctl_report_flags, ctl_report_stores},
+  {"report", "liability", "[--from DATE]" REPORT_OPTS
+   "\n\nThe points liability from --from (default: the first day of --as-of's month) to\n"
+   "--as-of: opening, earned, imported, adjusted, cancelled redemptions, redeemed, clawed\n"
+   "back by refunds, expired, merged, closing (what the lots hold: positive balances);\n"
+   "opening + movements + change in points owed = closing. Points owed by members and\n"
+   "pending points apart; the closing by expiry year; values in yuan at the program's\n"
+   "point value (program set --point-value-millicents); breakage rate = expired /\n"
+   "(redeemed + expired) over the last 12 months; the closing net of expected breakage.\n"
+   "--csv: line,points,value_cents." REPORT_TIME_HELP,
+   "the points liability of a period, its value and breakage (finance) (HQ)",
+   ctl_report_flags, ctl_report_liability},
+  {"report", "settlement", "[--from DATE]" REPORT_OPTS
+   "\n\nCross-store settlement from --from (default: the first day of --as-of's month) to\n"
+   "--as-of: points redeemed at store B drawn from lots earned at store A, in points and\n"
+   "yuan (HQ: lots with no store, such as adjustments and imported balances, or redeemed\n"
+   "for no store); a cancelled redemption is taken off on the cancellation's date. Each\n"
+   "store's net position: others' points redeemed there less its points redeemed\n"
+   "elsewhere. --csv: the cells." REPORT_TIME_HELP,
+   "which store owes which for points earned at one and redeemed at another (HQ)",
+   ctl_report_flags, ctl_report_settlement},
+  {"report", "campaign", "CAMPAIGN_ID" REPORT_OPTS
+   "\n\nThe earns a campaign was in force for, in its window up to --as-of: members,\n"
+   "purchases, sales (and net of refunds), the points they would have made without any\n"
+   "campaign, and the points this campaign added (its bonus; its multiplier where it was\n"
+   "the highest in force). Exact: each earn records its campaign points and campaigns."
+   REPORT_TIME_HELP,
+   "a campaign's members, sales and the points it cost (HQ)", ctl_report_flags,
+   ctl_report_campaign},
   {"health", NULL, "[SERVICE]", "check that the server is serving", NULL, health},
 };
 
