@@ -85,6 +85,10 @@ int ctl_report_migration(ctl_env *env, const ctl_args *args);
 int ctl_report_rfm(ctl_env *env, const ctl_args *args);
 int ctl_report_kpi(ctl_env *env, const ctl_args *args);
 int ctl_report_stores(ctl_env *env, const ctl_args *args);
+/* The points reports (ctl_report_points.c). */
+int ctl_report_liability(ctl_env *env, const ctl_args *args);
+int ctl_report_settlement(ctl_env *env, const ctl_args *args);
+int ctl_report_campaign(ctl_env *env, const ctl_args *args);
 
 /* The shared parts of a report command, for every report. */
 /* --as-of and --known-at into *t (strings borrowed from args). */
@@ -111,6 +115,8 @@ typedef struct ctl_bar_row {
  * total, and a bar scaled to the largest value, a row per element. */
 void ctl_print_bars(const char *title, const char *value_name, const ctl_bar_row *rows,
                     size_t n, bool money);
+/* cents as yuan ("-12.05"), into out. */
+void ctl_format_yuan(char *out, size_t size, int64_t cents);
 /* part / whole as a percentage with one decimal, rounded down, in integers ("-" for 0/0). */
 void ctl_format_rate(char *out, size_t size, int64_t part, int64_t whole);
 

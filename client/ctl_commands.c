@@ -642,6 +642,7 @@ static int program_set(ctl_env *env, const ctl_args *args)
     {"min-paid", true, &p->min_paid_cents, NULL},
     {"expiry-months", false, NULL, &p->expiry_months},
     {"max-backdate-days", false, NULL, &p->max_backdate_days},
+    {"point-value-millicents", false, NULL, &p->point_value_millicents},
   };
   int rc = CTL_EXIT_OK;
   for (size_t i = 0; i < sizeof fields / sizeof fields[0] && rc == CTL_EXIT_OK; i++) {
@@ -661,6 +662,9 @@ static int program_set(ctl_env *env, const ctl_args *args)
   if (ctl_arg(args, "max-backdate-days") != NULL)
     p->optional_max_backdate_days_case =
         LOYALTY__V1__PROGRAM__OPTIONAL_MAX_BACKDATE_DAYS_MAX_BACKDATE_DAYS;
+  if (ctl_arg(args, "point-value-millicents") != NULL)
+    p->optional_point_value_millicents_case =
+        LOYALTY__V1__PROGRAM__OPTIONAL_POINT_VALUE_MILLICENTS_POINT_VALUE_MILLICENTS;
   /* --pending-days replaces every channel's days; without it they are sent back as they are. */
   Loyalty__V1__PendingDays *pending = p->pending_days, new_pending;
   Loyalty__V1__ChannelDays days[CTL_MAX_ARGS], *day_list[CTL_MAX_ARGS];
@@ -1001,9 +1005,12 @@ const ctl_command ctl_commands[] = {
    " [--ordinary-permille N] [--senior-permille N] [--vip-permille N] [--supreme-permille N]"
    " [--birthday-multiplier N] [--min-paid YUAN] [--time-zone TZ]"
    " [--expiry year_end|rolling|never] [--expiry-months N] [--tier-policy lifetime|rolling]"
-   " [--max-backdate-days N] [--pending-days CHANNEL=DAYS,...|none]",
+   " [--max-backdate-days N] [--pending-days CHANNEL=DAYS,...|none]"
+   " [--point-value-millicents N]",
    "change the rules, from now on; recorded with who and when (HQ); --pending-days: how long"
-   " an earn's points stay pending per channel (tmall=15,jd=15; others 0: credited at once)",
+   " an earn's points stay pending per channel (tmall=15,jd=15; others 0: credited at once);"
+   " --point-value-millicents: what a point is worth in thousandths of a cent (1000: a cent),"
+   " the value of the points liability",
    NULL, program_set},
   {"expiry", "run", "[--as-of YYYY-MM-DD]",
    "expire every lot whose last day is before the date (default today); safe to repeat (HQ)",
@@ -1088,6 +1095,34 @@ const ctl_command ctl_commands[] = {
    "rate there, net sales, points earned and redeemed there." REPORT_TIME_HELP,
    "each store's week (or any period): enrolments, 老客回头率, repeat rate, sales (HQ)",
    ctl_report_flags, ctl_report_stores},
+  {"report", "liability", "[--from DATE]" REPORT_OPTS
+   "\n\nThe points liability from --from (default: the first day of --as-of's month) to\n"
+   "--as-of: opening, earned, imported, adjusted, cancelled redemptions, redeemed, clawed\n"
+   "back by refunds, expired, merged, closing (what the lots hold: positive balances);\n"
+   "opening + movements + change in points owed = closing. Points owed by members and\n"
+   "pending points apart; the closing by expiry year; values in yuan at the program's\n"
+   "point value (program set --point-value-millicents); breakage rate = expired /\n"
+   "(redeemed + expired) over the last 12 months; the closing net of expected breakage.\n"
+   "--csv: line,points,value_cents." REPORT_TIME_HELP,
+   "the points liability of a period, its value and breakage (finance) (HQ)",
+   ctl_report_flags, ctl_report_liability},
+  {"report", "settlement", "[--from DATE]" REPORT_OPTS
+   "\n\nCross-store settlement from --from (default: the first day of --as-of's month) to\n"
+   "--as-of: points redeemed at store B drawn from lots earned at store A, in points and\n"
+   "yuan (HQ: lots with no store, such as adjustments and imported balances, or redeemed\n"
+   "for no store); a cancelled redemption is taken off on the cancellation's date. Each\n"
+   "store's net position: others' points redeemed there less its points redeemed\n"
+   "elsewhere. --csv: the cells." REPORT_TIME_HELP,
+   "which store owes which for points earned at one and redeemed at another (HQ)",
+   ctl_report_flags, ctl_report_settlement},
+  {"report", "campaign", "CAMPAIGN_ID" REPORT_OPTS
+   "\n\nThe earns a campaign was in force for, in its window up to --as-of: members,\n"
+   "purchases, sales (and net of refunds), the points they would have made without any\n"
+   "campaign, and the points this campaign added (its bonus; its multiplier where it was\n"
+   "the highest in force). Exact: each earn records its campaign points and campaigns."
+   REPORT_TIME_HELP,
+   "a campaign's members, sales and the points it cost (HQ)", ctl_report_flags,
+   ctl_report_campaign},
   {"health", NULL, "[SERVICE]", "check that the server is serving", NULL, health},
 };
 

@@ -123,6 +123,11 @@ static void format_yuan(char *out, size_t size, int64_t cents)
   snprintf(out, size, "%s%" PRIu64 ".%02" PRIu64, cents < 0 ? "-" : "", a / 100, a % 100);
 }
 
+void ctl_format_yuan(char *out, size_t size, int64_t cents)
+{
+  format_yuan(out, size, cents);
+}
+
 /* Columns the text takes in a terminal: CJK characters take two. */
 static int display_width(const char *s)
 {

@@ -19,7 +19,7 @@
   "points_per_yuan, senior_threshold_cents, vip_threshold_cents, supreme_threshold_cents," \
   " ordinary_permille, senior_permille, vip_permille, supreme_permille,"                   \
   " birthday_multiplier, min_paid_cents, time_zone, expiry_policy, expiry_months, tier_policy," \
-  " max_backdate_days, array_to_string(pending_days, ',')"
+  " max_backdate_days, array_to_string(pending_days, ','), point_value_millicents"
 
 /* program.pending_days has one element per channel, CHANNEL_POS (1) .. CHANNEL_OTHER (6). */
 #define N_CHANNELS 6
@@ -30,8 +30,8 @@ static const db_statement stmt_get_program = {
 static const db_statement stmt_update_program = {
   .name = "update_program",
   .sql = "SELECT " PROGRAM_COLUMNS " FROM loyalty_update_program($1, $2, $3, $4, $5, $6, $7,"
-         " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-  .n_params = 17,
+         " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+  .n_params = 18,
 };
 
 /* The PendingDays of "d1,d2,...,d6" (program.pending_days as text): the channels with days. */
@@ -102,6 +102,9 @@ static grpc_status_code program_from_row(rpc_ctx *ctx, PGresult *r, ProtobufCMes
       LOYALTY__V1__PROGRAM__OPTIONAL_MAX_BACKDATE_DAYS_MAX_BACKDATE_DAYS;
   p->max_backdate_days = (int32_t)handler_get_int64(r, 0, 14);
   p->pending_days = pending_days_from_text(ctx, PQgetvalue(r, 0, 15));
+  p->optional_point_value_millicents_case =
+      LOYALTY__V1__PROGRAM__OPTIONAL_POINT_VALUE_MILLICENTS_POINT_VALUE_MILLICENTS;
+  p->point_value_millicents = (int32_t)handler_get_int64(r, 0, 16);
   *response = &p->base;
   return GRPC_STATUS_OK;
 }
@@ -150,6 +153,10 @@ static grpc_status_code program_update(rpc_ctx *ctx, const ProtobufCMessage *req
         ? handler_int64(ctx, p->max_backdate_days)
         : NULL,
     pending_days,
+    p->optional_point_value_millicents_case ==
+            LOYALTY__V1__PROGRAM__OPTIONAL_POINT_VALUE_MILLICENTS_POINT_VALUE_MILLICENTS
+        ? handler_int64(ctx, p->point_value_millicents)
+        : NULL,
   };
   PGresult *r = handler_query(ctx, &stmt_update_program, params);
   return r ? program_from_row(ctx, r, response) : ctx->status;

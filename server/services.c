@@ -37,6 +37,7 @@ static const rpc_bindings *const admin_tables[] = {
   &audit_list_methods,
   &import_methods,
   &report_members_methods,
+  &report_points_methods,
 };
 
 const rpc_service admin_service = {

@@ -41,6 +41,8 @@ extern const rpc_bindings audit_list_methods; /* ListAudit */
 extern const rpc_bindings import_methods;     /* ImportRows */
 extern const rpc_bindings report_members_methods; /* ReportLifecycle, ReportMigration,
                                                      ReportRfm, ReportKpis, ReportStores */
+extern const rpc_bindings report_points_methods; /* ReportLiability, ReportSettlement,
+                                                    ReportCampaign */
 
 /* grpc.health.v1.Health */
 extern const rpc_bindings health_methods; /* Check */

@@ -14,15 +14,17 @@
 
 -- The campaigns in force at p_at for an earn at store p_store_id by a member of tier p_tier
 -- (before the purchase; none counts as ordinary): the highest multiplier (1000 when none),
--- the sum of the bonuses, and their names for the receipt.
+-- the sum of the bonuses, their names for the receipt and their ids (ascending; the ledger
+-- keeps them with the earn, so a campaign's cost is exact: report_points.sql).
 -- One row. (An SQL function returning a table: the planner inlines it into loyalty_earn_write's
 -- one statement, planned once for all its rows.)
 CREATE OR REPLACE FUNCTION loyalty_campaign_effect(p_store_id int, p_tier smallint,
                                                    p_at timestamptz)
-RETURNS TABLE (permille int, bonus bigint, names text)
+RETURNS TABLE (permille int, bonus bigint, names text, ids int[])
 LANGUAGE sql STABLE AS $$
   SELECT coalesce(max(c.multiplier_permille), 1000), coalesce(sum(c.bonus_points), 0)::bigint,
-         coalesce(string_agg(c.name, ', ' ORDER BY c.campaign_id), '')
+         coalesce(string_agg(c.name, ', ' ORDER BY c.campaign_id), ''),
+         coalesce(array_agg(c.campaign_id ORDER BY c.campaign_id), '{}')
   FROM campaigns c LEFT JOIN stores s ON s.store_id = p_store_id
   WHERE p_at >= c.starts_at AND p_at < c.ends_at
     AND (c.ended_at IS NULL OR c.ended_at > p_at) AND c.created_at <= p_at

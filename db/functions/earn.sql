@@ -13,14 +13,17 @@
 -- tier p_tier (before the purchase) born on p_birthday; and how they were made, for the
 -- receipt. Whole yuan x points per yuan x tier multiplier x birthday multiplier (in the
 -- member's birthday month, in the program's time zone) x the campaigns' multiplier, rounded
--- down once, plus the campaigns' bonus; nothing under the minimum paid amount. numeric: exact,
+-- down once, plus the campaigns' bonus; nothing under the minimum paid amount. Also what the
+-- campaigns added (campaign_points: points minus the same formula with no campaign, 0 when
+-- none was in force) and which were in force (campaign_ids; none under the minimum paid
+-- amount, where they add nothing). numeric: exact,
 -- and no overflow at the largest amounts and multipliers. One row. (An SQL function returning
 -- a table: the planner inlines it into loyalty_earn_write's one statement, planned once for
 -- all its rows.)
 CREATE OR REPLACE FUNCTION loyalty_earn_points(p program, p_amount_cents bigint,
                                                p_tier smallint, p_birthday date,
                                                p_store_id int, p_at timestamptz)
-RETURNS TABLE (points bigint, explanation text)
+RETURNS TABLE (points bigint, explanation text, campaign_points bigint, campaign_ids int[])
 LANGUAGE sql STABLE AS $$
   SELECT f.points,
          CASE WHEN p_amount_cents < p.min_paid_cents
@@ -36,17 +39,22 @@ LANGUAGE sql STABLE AS $$
                      THEN format('x %s campaign', trim_scale(c.permille / 1000.0)) END,
                 CASE WHEN c.bonus > 0 THEN format('+ %s bonus', c.bonus) END,
                 CASE WHEN c.names <> '' THEN format('(%s)', c.names) END)
-         END
+         END,
+         f.points - f.base,
+         CASE WHEN p_amount_cents < p.min_paid_cents THEN '{}' ELSE c.ids END
   FROM loyalty_campaign_effect(p_store_id, p_tier, p_at) c,
        LATERAL (SELECT loyalty_tier_permille(p_tier, p) AS tier_permille,
                        coalesce(extract(month FROM p_birthday)
                                 = extract(month FROM loyalty_local_date(p, p_at)), false)
                          AS birthday_month) k,
+       LATERAL (SELECT (p_amount_cents / 100)::numeric * p.points_per_yuan * k.tier_permille
+                         * CASE WHEN k.birthday_month THEN p.birthday_multiplier ELSE 1 END
+                         AS before_campaign) u,
        LATERAL (SELECT CASE WHEN p_amount_cents < p.min_paid_cents THEN 0
-                       ELSE div((p_amount_cents / 100)::numeric * p.points_per_yuan
-                                * k.tier_permille
-                                * CASE WHEN k.birthday_month THEN p.birthday_multiplier ELSE 1 END
-                                * c.permille, 1000000)::bigint + c.bonus END AS points) f
+                       ELSE div(u.before_campaign * c.permille, 1000000)::bigint + c.bonus
+                       END AS points,
+                       CASE WHEN p_amount_cents < p.min_paid_cents THEN 0
+                       ELSE div(u.before_campaign, 1000)::bigint END AS base) f
 $$;
 
 -- Whether an order of this store has earned already (orders are unique per store).
@@ -62,7 +70,8 @@ END $$;
 
 -- Makes earns of distinct members, each locked by the caller, whose requests are new and
 -- whose orders have not earned, in one statement: per earn the ledger row (chained, its
--- reason the explanation), the lot, the member's balance, spend and tier, the request.
+-- reason the explanation, with its campaign points and campaigns), the lot, the member's
+-- balance, spend and tier, the request.
 -- p is the program now; p_occurred_at (checked by the caller; NULL, or a NULL element: now)
 -- when each sale happened, whose rules the points and the lot follow. At a store whose
 -- channel had pending days then (pending.sql) the points are pending instead: the row's
@@ -98,7 +107,7 @@ BEGIN
                 ELSE loyalty_program_at(i.occurred_at) END AS rules
     FROM input i
   ), earned AS (
-    SELECT d.*, m AS member, e.points, e.explanation,
+    SELECT d.*, m AS member, e.points, e.explanation, e.campaign_points, e.campaign_ids,
            loyalty_pending_release_on(d.rules, s.channel, d.at) AS release_on,
            loyalty_tier_after(m, d.amount_cents, p, d.at) AS new_tier
     FROM dated d JOIN members m USING (member_id) JOIN stores s USING (store_id)
@@ -112,13 +121,16 @@ BEGIN
                'earn', e.points, (e.member).balance + e.points, e.new_tier, e.principal,
                e.request_id, p_store_id => e.store_id, p_amount_cents => e.amount_cents,
                p_order_id => e.order_id, p_reason => e.explanation,
-               p_occurred_at => e.occurred_at)
+               p_occurred_at => e.occurred_at, p_campaign_points => e.campaign_points,
+               p_campaign_ids => e.campaign_ids)
              ELSE loyalty_ledger_row(  -- pending: neither the balance nor the tier moves yet
                'earn', 0, (e.member).balance, (e.member).tier, e.principal,
                e.request_id, p_store_id => e.store_id, p_amount_cents => e.amount_cents,
                p_order_id => e.order_id,
                p_reason => format('pending until %s: %s', e.release_on, e.explanation),
-               p_occurred_at => e.occurred_at, p_pending_points => e.points) END) AS r
+               p_occurred_at => e.occurred_at, p_pending_points => e.points,
+               p_campaign_points => e.campaign_points, p_campaign_ids => e.campaign_ids) END)
+             AS r
     FROM earned e
   ), ledger_rows AS (
     INSERT INTO ledger SELECT (c.r).* FROM chained c ORDER BY c.n

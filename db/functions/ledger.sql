@@ -12,7 +12,9 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT length(p)::text || ':' || p $$;
 
 -- The canonical content of a ledger row, hashed into its member's chain: every field but
 -- the hashes, each as its length, ':' and its text, so that no two rows share one.
--- (STABLE, as to_char is: so the planner inlines it where it is called.)
+-- (STABLE, as to_char is: so the planner inlines it where it is called.) Fields added to the
+-- ledger later are appended only where they differ from their default, so older rows hash
+-- as they did.
 CREATE OR REPLACE FUNCTION loyalty_ledger_canonical(l ledger) RETURNS bytea
 LANGUAGE sql STABLE AS $$
   SELECT convert_to(concat_ws(';',
@@ -30,7 +32,12 @@ LANGUAGE sql STABLE AS $$
                                     'YYYY-MM-DD"T"HH24:MI:SS.US')) END,
     -- Pending points, only where there are some: rows without hash as they did.
     CASE WHEN l.pending_points <> 0
-         THEN 'pending=' || loyalty_field(l.pending_points::text) END),
+         THEN 'pending=' || loyalty_field(l.pending_points::text) END,
+    -- An earn's campaign points and campaigns (0007), only where there are some.
+    CASE WHEN l.campaign_points <> 0
+         THEN 'campaign=' || loyalty_field(l.campaign_points::text) END,
+    CASE WHEN cardinality(l.campaign_ids) > 0
+         THEN 'campaigns=' || loyalty_field(array_to_string(l.campaign_ids, ',')) END),
     'UTF8')
 $$;
 
@@ -45,7 +52,9 @@ CREATE OR REPLACE FUNCTION loyalty_ledger_row(p_kind text, p_points bigint,
                                               p_reason text DEFAULT '',
                                               p_ref_txn_id bigint DEFAULT NULL,
                                               p_occurred_at timestamptz DEFAULT NULL,
-                                              p_pending_points bigint DEFAULT 0)
+                                              p_pending_points bigint DEFAULT 0,
+                                              p_campaign_points bigint DEFAULT 0,
+                                              p_campaign_ids int[] DEFAULT '{}')
 RETURNS ledger
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
@@ -64,6 +73,8 @@ BEGIN
   v.ref_txn_id := p_ref_txn_id;
   v.occurred_at := p_occurred_at;  -- NULL: now, when it is recorded
   v.pending_points := p_pending_points;
+  v.campaign_points := p_campaign_points;
+  v.campaign_ids := p_campaign_ids;
   RETURN v;
 END $$;
 

@@ -28,7 +28,8 @@ $$;
 -- increasing, multipliers out of range, ...) or names an unknown time zone raises LY400.
 -- p_max_backdate_days NULL leaves it as it is (an older client does not send it).
 -- p_pending_days: days pending per channel (pending_days[channel], pending.sql); NULL leaves
--- them as they are.
+-- them as they are. p_point_value_millicents (what a point is worth, report_points.sql):
+-- NULL leaves it as it is.
 CREATE OR REPLACE FUNCTION loyalty_update_program(p_principal text, p_points_per_yuan int,
                                                   p_senior bigint, p_vip bigint,
                                                   p_supreme bigint, p_ordinary_permille int,
@@ -39,7 +40,8 @@ CREATE OR REPLACE FUNCTION loyalty_update_program(p_principal text, p_points_per
                                                   p_expiry_policy text, p_expiry_months int,
                                                   p_tier_policy text,
                                                   p_max_backdate_days int DEFAULT NULL,
-                                                  p_pending_days int[] DEFAULT NULL)
+                                                  p_pending_days int[] DEFAULT NULL,
+                                                  p_point_value_millicents int DEFAULT NULL)
 RETURNS program
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -66,14 +68,16 @@ BEGIN
                        expiry_policy = p_expiry_policy, expiry_months = p_expiry_months,
                        tier_policy = p_tier_policy,
                        max_backdate_days = coalesce(p_max_backdate_days, max_backdate_days),
-                       pending_days = coalesce(p_pending_days, pending_days)
+                       pending_days = coalesce(p_pending_days, pending_days),
+                       point_value_millicents = coalesce(p_point_value_millicents,
+                                                         point_value_millicents)
     RETURNING * INTO v_new;
   EXCEPTION WHEN check_violation THEN
     RAISE 'invalid program: thresholds must increase (senior < vip < supreme, all > 0), '
           'multipliers from 0 to 10000 permille, points per yuan from 0 to 100, birthday '
           'multiplier from 1 to 10, minimum paid amount >= 0, expiry policy year_end, '
           'rolling (1-120 months) or never, tier policy lifetime or rolling, max backdate days '
-          'from 0 to 3650'
+          'from 0 to 3650, point value from 0 to 100000 millicents'
       USING ERRCODE = 'LY400';
   END;
   INSERT INTO program_changes (principal, old_rules, new_rules, old_rules_json)
