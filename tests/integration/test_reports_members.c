@@ -415,7 +415,7 @@ static void merge_makes_one_person_once_known(void)
 static void pending_purchases_count(void)
 {
   brand_open();
-  brand_query("UPDATE program SET pending_days = '{0,15,0,0,0,0}'"); /* tmall: 15 days */
+  PQclear(brand_query("UPDATE program SET pending_days = '{0,15,0,0,0,0}'")); /* tmall: 15 d */
   int D = brand.today;
   int64_t m = enroll(NULL), n = enroll(NULL);
   Loyalty__V1__PointsResult *p = earn_at(m, "T1", D - 3, "12:00:00", 20000);
