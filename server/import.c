@@ -4,10 +4,10 @@
  *
  * Each row's fields are checked here, as every request field is (validate.c): a row that
  * fails is not sent on but rejected, with its line and the check's message. The good rows go
- * to loyalty_import (db/functions/import.sql) as one 2-d text array of columns, in one statement and one
- * transaction, with the lines refused here; it applies the rules that need the database
- * (unknown store or member, a phone known with another name, a refund of an unknown
- * purchase...) and moves the run's last line, so a batch sent again is skipped.
+ * to loyalty_import (db/functions/import.sql) as one 2-d text array of columns, in one
+ * statement and one transaction, with the lines refused here; it applies the rules that need
+ * the database (unknown store or member, a phone known with another name, a refund of an
+ * unknown purchase...) and moves the run's last line, so a batch sent again is skipped.
  *
  * The client sends batches small enough for --max-message-bytes (loyaltyctl stays under
  * 60,000 bytes), so the limit needs no exception for this method.
