@@ -267,7 +267,7 @@ fail: {
 }
 
 static const rpc_method_binding methods[] = {
-  {"VerifyAudit", audit_verify},
+  {"VerifyAudit", audit_verify, RPC_SLOW},
 };
 
 const rpc_bindings audit_methods = RPC_BINDINGS(methods);

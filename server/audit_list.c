@@ -121,7 +121,7 @@ static grpc_status_code audit_list(rpc_ctx *ctx, const ProtobufCMessage *request
 }
 
 static const rpc_method_binding methods[] = {
-  {"ListAudit", audit_list},
+  {"ListAudit", audit_list, RPC_SLOW},
 };
 
 const rpc_bindings audit_list_methods = RPC_BINDINGS(methods);

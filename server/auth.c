@@ -133,8 +133,23 @@ void auth_hash_secret(const char *secret, char out[AUTH_HASH_HEX_SIZE])
     snprintf(out + 2 + 2 * i, 3, "%02x", digest[i]);
 }
 
+static auth_result authenticate(db_pool *pool, const char *header, size_t length,
+                                principal *who, db_error *err);
+
 auth_result auth_authenticate(db_pool *pool, const char *header, size_t length, principal *who,
                               db_error *err)
+{
+  return authenticate(pool, header, length, who, err);
+}
+
+auth_result auth_from_cache(const char *header, size_t length, principal *who)
+{
+  return authenticate(NULL, header, length, who, NULL);
+}
+
+/* auth_authenticate; with pool NULL, AUTH_NOT_CACHED instead of asking PostgreSQL. */
+static auth_result authenticate(db_pool *pool, const char *header, size_t length,
+                                principal *who, db_error *err)
 {
   static const char scheme[] = "Bearer ";
   const size_t scheme_len = sizeof scheme - 1;
@@ -153,6 +168,8 @@ auth_result auth_authenticate(db_pool *pool, const char *header, size_t length, 
   auth_hash_secret(secret, hash);
   if (cache_get(hash, who))
     return AUTH_OK;
+  if (pool == NULL)
+    return AUTH_NOT_CACHED;
 
   pthread_mutex_lock(&cache_lock);
   uint64_t generation = cache_generation;

@@ -9,6 +9,7 @@
  *   auth_new_key        a fresh key_id and secret
  *   auth_hash_secret    the stored form of a secret
  *   auth_authenticate   the principal behind an "authorization" header value
+ *   auth_from_cache     the same, if it can be told without PostgreSQL
  *   auth_forget_all     drop cached keys (after a revocation)
  *
  * Keys found valid are cached for AUTH_CACHE_TTL_MS, so the hot path does not ask PostgreSQL
@@ -41,6 +42,7 @@ typedef enum auth_result {
   AUTH_MISSING,  /* no or malformed authorization header */
   AUTH_INVALID,  /* unknown or revoked secret */
   AUTH_DB_ERROR, /* could not check: see the db_error */
+  AUTH_NOT_CACHED, /* auth_from_cache: only PostgreSQL can tell */
 } auth_result;
 
 /* Returns 0, or -1 if the system's random source failed. */
@@ -54,6 +56,10 @@ void auth_hash_secret(const char *secret, char out[AUTH_HASH_HEX_SIZE]);
  * Borrows a connection from pool only when the key is not cached. */
 auth_result auth_authenticate(db_pool *pool, const char *header, size_t length, principal *who,
                               db_error *err);
+
+/* auth_authenticate without PostgreSQL (for threads that must not block): AUTH_NOT_CACHED
+ * when the key is not cached. */
+auth_result auth_from_cache(const char *header, size_t length, principal *who);
 
 void auth_forget_all(void);
 

@@ -172,9 +172,9 @@ static grpc_status_code campaigns_end(rpc_ctx *ctx, const ProtobufCMessage *requ
 }
 
 static const rpc_method_binding methods[] = {
-  {"CreateCampaign", campaigns_create},
-  {"ListCampaigns", campaigns_list},
-  {"EndCampaign", campaigns_end},
+  {"CreateCampaign", campaigns_create, RPC_SLOW},
+  {"ListCampaigns", campaigns_list, RPC_SLOW},
+  {"EndCampaign", campaigns_end, RPC_SLOW},
 };
 
 const rpc_bindings campaigns_methods = RPC_BINDINGS(methods);

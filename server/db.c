@@ -36,10 +36,15 @@ struct db_pool {
 
 PGconn *db_connect_once(const char *conninfo, int statement_timeout_ms, db_error *err)
 {
-  /* Our defaults come first: anything in conninfo overrides them. The statement timeout
-   * keeps a worker from being held forever (behind a lock, say). */
+  /* The statement timeout keeps a worker from being held forever (behind a lock, say). */
   char options[64];
   snprintf(options, sizeof options, "-c statement_timeout=%d", statement_timeout_ms);
+  return db_connect_with(conninfo, options, err);
+}
+
+PGconn *db_connect_with(const char *conninfo, const char *options, db_error *err)
+{
+  /* Our defaults come first: anything in conninfo overrides them. */
   const char *keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
                         "keepalives_count", "application_name", "options", "dbname", NULL};
   const char *vals[] = {"5", "30", "10", "3", "loyaltyd", options, conninfo, NULL};
@@ -50,6 +55,35 @@ PGconn *db_connect_once(const char *conninfo, int statement_timeout_ms, db_error
     return NULL;
   }
   return pg;
+}
+
+const char *db_text_array(arena *a, const char *const *strings, size_t n)
+{
+  size_t size = 3;
+  for (size_t i = 0; i < n; i++)
+    size += strings[i] ? 2 * strlen(strings[i]) + 3 : 5;
+  char *out = arena_alloc(a, size);
+  char *p = out;
+  *p++ = '{';
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0)
+      *p++ = ',';
+    if (strings[i] == NULL) {
+      memcpy(p, "NULL", 4);
+      p += 4;
+      continue;
+    }
+    *p++ = '"';
+    for (const char *s = strings[i]; *s; s++) {
+      if (*s == '"' || *s == '\\')
+        *p++ = '\\';
+      *p++ = *s;
+    }
+    *p++ = '"';
+  }
+  *p++ = '}';
+  *p = '\0';
+  return out;
 }
 
 int db_error_from(db_error *err, PGconn *conn, const PGresult *result)

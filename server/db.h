@@ -10,6 +10,8 @@
  *   db_acquire / db_release    borrow a connection for one call
  *   db_exec                    run a prepared statement; NULL and a db_error on failure
  *   db_connect_once            a plain connection for start-up work (database code, keys)
+ *   db_connect_with            the same with session settings (dbloop.c)
+ *   db_text_array              an array literal of strings, as a text parameter
  *
  * Error convention: on failure, functions returning a pointer give NULL and functions
  * returning int give -1, with the reason in the db_error they were handed; they never set a
@@ -20,6 +22,8 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+
+#include "arena.h"
 
 typedef struct db_pool db_pool;
 typedef struct db_conn db_conn;
@@ -37,6 +41,7 @@ typedef enum db_error_kind {
   DB_UNAVAILABLE, /* cannot reach PostgreSQL, or the connection broke: nothing is known written */
   DB_SQL,         /* PostgreSQL answered with an error: sqlstate, message, detail */
   DB_BUSY,        /* no pooled connection became free in time */
+  DB_DEADLINE,    /* the call's deadline passed first: outcome unknown (dbloop.c) */
 } db_error_kind;
 
 typedef struct db_error {
@@ -68,6 +73,12 @@ PGresult *db_exec(db_conn *conn, const db_statement *statement, const char *cons
 /* A connection for one-off work (statement_timeout_ms 0: no bound). NULL on failure, with
  * the reason in err. The caller PQfinish()es it. */
 PGconn *db_connect_once(const char *conninfo, int statement_timeout_ms, db_error *err);
+
+/* The same with the session settings of options ("-c name=value ..."). */
+PGconn *db_connect_with(const char *conninfo, const char *options, db_error *err);
+
+/* A PostgreSQL array literal of strings[0..n-1] (a NULL string is a NULL element), in a. */
+const char *db_text_array(arena *a, const char *const *strings, size_t n);
 
 /* Fills err from a failed result or connection; returns -1 for convenience. */
 int db_error_from(db_error *err, PGconn *conn, const PGresult *result);

@@ -111,8 +111,8 @@ static grpc_status_code expiry_list_expiring(rpc_ctx *ctx, const ProtobufCMessag
 }
 
 static const rpc_method_binding methods[] = {
-  {"RunExpiry", expiry_run},
-  {"ListExpiringPoints", expiry_list_expiring},
+  {"RunExpiry", expiry_run, RPC_SLOW},
+  {"ListExpiringPoints", expiry_list_expiring, RPC_SLOW},
 };
 
 const rpc_bindings expiry_methods = RPC_BINDINGS(methods);

@@ -67,31 +67,7 @@ const char *handler_int64(rpc_ctx *ctx, int64_t v)
 
 const char *handler_text_array(rpc_ctx *ctx, char *const *strings, size_t n)
 {
-  size_t size = 3;
-  for (size_t i = 0; i < n; i++)
-    size += strings[i] ? 2 * strlen(strings[i]) + 3 : 5;
-  char *out = arena_alloc(ctx->arena, size);
-  char *p = out;
-  *p++ = '{';
-  for (size_t i = 0; i < n; i++) {
-    if (i > 0)
-      *p++ = ',';
-    if (strings[i] == NULL) {
-      memcpy(p, "NULL", 4);
-      p += 4;
-      continue;
-    }
-    *p++ = '"';
-    for (const char *s = strings[i]; *s; s++) {
-      if (*s == '"' || *s == '\\')
-        *p++ = '\\';
-      *p++ = *s;
-    }
-    *p++ = '"';
-  }
-  *p++ = '}';
-  *p = '\0';
-  return out;
+  return db_text_array(ctx->arena, (const char *const *)strings, n);
 }
 
 /* PQclear as an arena cleanup (calling PQclear through a void (*)(void *) would be
@@ -157,7 +133,7 @@ Loyalty__V1__PointsResult *handler_points_result(rpc_ctx *ctx, const PGresult *r
   return result;
 }
 
-static const db_statement stmt_member_exists = {
+const db_statement stmt_member_exists = {
   .name = "member_exists",
   .sql = "SELECT 1 FROM members WHERE member_id = $1",
   .n_params = 1,

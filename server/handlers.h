@@ -123,6 +123,9 @@ char *handler_get_text(rpc_ctx *ctx, const PGresult *r, int row, int column);
 #define POINTS_RESULT_COLUMNS "txn_id, points, balance, tier, tier_changed, replayed"
 Loyalty__V1__PointsResult *handler_points_result(rpc_ctx *ctx, const PGresult *r, int row);
 
+/* One row when the member ($1) exists, merged or not. */
+extern const db_statement stmt_member_exists;
+
 /* GRPC_STATUS_OK if the member (member_id as text) exists, merged or not; else NOT_FOUND.
  * For lists that came back empty: no rows, or no member? */
 grpc_status_code handler_member_exists(rpc_ctx *ctx, const char *member_id);

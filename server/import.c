@@ -345,7 +345,7 @@ static grpc_status_code import_rows(rpc_ctx *ctx, const ProtobufCMessage *reques
 }
 
 static const rpc_method_binding methods[] = {
-  {"ImportRows", import_rows},
+  {"ImportRows", import_rows, RPC_SLOW},
 };
 
 const rpc_bindings import_methods = RPC_BINDINGS(methods);

@@ -174,11 +174,11 @@ static grpc_status_code keys_revoke(rpc_ctx *ctx, const ProtobufCMessage *reques
 }
 
 static const rpc_method_binding methods[] = {
-  {"IssueStoreKey", keys_issue_store_key},
-  {"IssueHqKey", keys_issue_hq_key},
-  {"RotateKey", keys_rotate},
-  {"ListKeys", keys_list},
-  {"RevokeKey", keys_revoke},
+  {"IssueStoreKey", keys_issue_store_key, RPC_SLOW},
+  {"IssueHqKey", keys_issue_hq_key, RPC_SLOW},
+  {"RotateKey", keys_rotate, RPC_SLOW},
+  {"ListKeys", keys_list, RPC_SLOW},
+  {"RevokeKey", keys_revoke, RPC_SLOW},
 };
 
 const rpc_bindings keys_methods = RPC_BINDINGS(methods);

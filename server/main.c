@@ -9,7 +9,6 @@
 
 #include "auth.h"
 #include "db.h"
-#include "group_commit.h"
 #include "services.h"
 #include "log.h"
 #include "migrate.h"
@@ -95,7 +94,6 @@ int main(int argc, char **argv)
 
   grpc_init();
   db_pool *pool = db_pool_create(opts.db, opts.pool_size, opts.call_timeout_ms);
-  group_commit_configure(opts.earn_batch, opts.earn_writers);
   const rpc_service services[] = {points_service, admin_service, health_service};
   rpc_config config = {
     .listen = opts.listen,
@@ -107,6 +105,16 @@ int main(int argc, char **argv)
     .max_message_bytes = opts.max_message_bytes,
     .max_streams = opts.max_streams,
     .max_metadata_bytes = opts.max_metadata_bytes,
+    .io_threads = opts.io_threads,
+    .call_timeout_ms = opts.call_timeout_ms,
+    .loop = {
+      .conninfo = opts.db,
+      .read_connections = opts.read_connections,
+      .write_connections = opts.write_connections,
+      .max_batch = opts.batch_max,
+      .lock_timeout_ms = opts.lock_timeout_ms,
+      .statement_timeout_ms = opts.call_timeout_ms,
+    },
   };
   int rc = rpc_server_run(&config, pool, services, sizeof services / sizeof services[0]);
   db_pool_destroy(pool);

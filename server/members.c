@@ -226,10 +226,10 @@ static grpc_status_code members_set_birthday(rpc_ctx *ctx, const ProtobufCMessag
 }
 
 static const rpc_method_binding methods[] = {
-  {"EnrollMember", members_enroll},
-  {"GetMember", members_get},
-  {"LinkIdentity", members_link_identity},
-  {"SetBirthday", members_set_birthday},
+  {"EnrollMember", members_enroll, RPC_SLOW},
+  {"GetMember", members_get, RPC_SLOW},
+  {"LinkIdentity", members_link_identity, RPC_SLOW},
+  {"SetBirthday", members_set_birthday, RPC_SLOW},
 };
 
 const rpc_bindings members_methods = RPC_BINDINGS(methods);

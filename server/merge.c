@@ -37,7 +37,7 @@ static grpc_status_code merge_members(rpc_ctx *ctx, const ProtobufCMessage *requ
 }
 
 static const rpc_method_binding methods[] = {
-  {"MergeMembers", merge_members},
+  {"MergeMembers", merge_members, RPC_SLOW},
 };
 
 const rpc_bindings merge_methods = RPC_BINDINGS(methods);

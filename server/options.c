@@ -36,14 +36,22 @@ static const option_def option_table[] = {
    "conninfo of the schema's owner, for the database code and --init-hq-key (the\n"
    "server itself then runs as --db, e.g. the loyalty_server role); default: --db"},
   {"pool-size", "LOYALTY_POOL_SIZE", OPT_INT, OPT(pool_size), "8", 1, 1000,
-   "PostgreSQL connections in the pool"},
-  {"threads", "LOYALTY_THREADS", OPT_INT, OPT(threads), "32", 1, 1000,
-   "worker threads serving calls (a call blocks its thread while PostgreSQL works)"},
-  {"earn-batch", "LOYALTY_EARN_BATCH", OPT_INT, OPT(earn_batch), "64", 1, 64,
-   "group commit: most concurrent Earns of distinct members written in one\n"
-   "transaction (1 turns it off: one transaction per Earn)"},
-  {"earn-writers", "LOYALTY_EARN_WRITERS", OPT_INT, OPT(earn_writers), "1", 1, 64,
-   "most Earn batches written at once (each on its own connection)"},
+   "PostgreSQL connections of the slow path (admin calls, reports, imports,\n"
+   "keys not yet cached, movements waiting for a lock)"},
+  {"threads", "LOYALTY_THREADS", OPT_INT, OPT(threads), "16", 1, 1000,
+   "slow-path worker threads (each blocks while PostgreSQL works)"},
+  {"io-threads", "LOYALTY_IO_THREADS", OPT_INT, OPT(io_threads), "2", 1, 64,
+   "threads serving gRPC: they never wait for PostgreSQL"},
+  {"read-connections", "LOYALTY_READ_CONNECTIONS", OPT_INT, OPT(read_connections), "2", 1, 32,
+   "fast path: pipelined connections for balances, members, histories"},
+  {"write-connections", "LOYALTY_WRITE_CONNECTIONS", OPT_INT, OPT(write_connections), "2", 1,
+   32, "fast path: pipelined connections for movements; each commits a batch\n"
+   "at a time, members spread over them"},
+  {"batch-max", "LOYALTY_BATCH_MAX", OPT_INT, OPT(batch_max), "64", 1, 64,
+   "group commit: most movements in one transaction (1: one each)"},
+  {"lock-timeout-ms", "LOYALTY_LOCK_TIMEOUT_MS", OPT_INT, OPT(lock_timeout_ms), "50", 1, 60000,
+   "fast path: a movement waiting longer for a member's lock goes to the\n"
+   "slow path, so that it holds up no other member"},
   {"log-level", "LOYALTY_LOG_LEVEL", OPT_STRING, OPT(log_level), "info", 0, 0,
    "error, warn, info (one line per call) or debug"},
   {"tls-cert", "LOYALTY_TLS_CERT", OPT_STRING, OPT(tls_cert), NULL, 0, 0,

@@ -16,10 +16,13 @@ typedef struct options {
   const char *listen;       /* host:port to serve on */
   const char *db;           /* libpq conninfo; "" means the PG* environment */
   const char *db_owner;     /* conninfo for the database code and --init-hq-key; NULL: db */
-  int pool_size;            /* PostgreSQL connections */
-  int threads;              /* completion-queue worker threads */
-  int earn_batch;           /* most earns written in one transaction; 1: no batching */
-  int earn_writers;         /* most earn batches written at once */
+  int pool_size;            /* slow path: PostgreSQL connections */
+  int threads;              /* slow path: worker threads */
+  int io_threads;           /* completion-queue threads (fast handlers) */
+  int read_connections;     /* fast path: pipelined read connections */
+  int write_connections;    /* fast path: pipelined write connections */
+  int batch_max;            /* most movements in one transaction */
+  int lock_timeout_ms;      /* fast path: longer waits for a lock go to the slow path */
   const char *log_level;    /* error | warn | info | debug */
   const char *tls_cert;     /* PEM server certificate chain; with tls_key: serve TLS */
   const char *tls_key;      /* PEM private key */

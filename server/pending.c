@@ -96,13 +96,13 @@ static grpc_status_code pending_release(rpc_ctx *ctx, const ProtobufCMessage *re
 }
 
 static const rpc_method_binding methods[] = {
-  {"ConfirmOrder", pending_confirm_order},
+  {"ConfirmOrder", pending_confirm_order, RPC_SLOW},
 };
 
 const rpc_bindings pending_methods = RPC_BINDINGS(methods);
 
 static const rpc_method_binding admin_methods[] = {
-  {"ReleasePending", pending_release},
+  {"ReleasePending", pending_release, RPC_SLOW},
 };
 
 const rpc_bindings pending_admin_methods = RPC_BINDINGS(admin_methods);

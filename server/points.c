@@ -1,11 +1,11 @@
 /*
  * points.c - the methods that move or report points: Points.Earn, Redeem, Refund,
- * CancelRedemption, GetBalance (with pending points), ListTransactions, and Admin.AdjustPoints (HQ's corrections,
- * a ledger row naming the operator and the reason).
+ * CancelRedemption, GetBalance (with pending points), ListTransactions, and
+ * Admin.AdjustPoints (HQ's corrections, a ledger row naming the operator and the reason).
  *
- * Each movement validates its request, then makes one call of its stored function
- * (db/functions/<movement>.sql), which is the whole transaction. Earn goes through
- * group_commit.c, which may write it in one transaction with other members' earns.
+ * All are fast handlers (rpc.h): each validates its request, then hands its statement to
+ * the event loop. A movement is one call of its stored function (db/functions/<movement>.sql)
+ * through loyalty_try_move, group-committed with others (dbloop.h).
  *
  * INTERFACE ROUTINES
  *   points_methods         the Points methods bound here
@@ -13,7 +13,6 @@
  *   points_balance         a member's Balance, as GetBalance answers (points.h)
  */
 #include "business_time.h"
-#include "group_commit.h"
 #include "handlers.h"
 #include "points.h"
 #include "services.h"
@@ -22,32 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const db_statement stmt_redeem = {
-  .name = "redeem",
-  .sql = "SELECT " POINTS_RESULT_COLUMNS " FROM loyalty_redeem($1, $2, $3, $4, $5, $6, $7, $8)",
-  .n_params = 8,
-};
-
-static const db_statement stmt_refund = {
-  .name = "refund",
-  .sql = "SELECT " POINTS_RESULT_COLUMNS
-         " FROM loyalty_refund($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-  .n_params = 10,
-};
-
-static const db_statement stmt_cancel_redemption = {
-  .name = "cancel_redemption",
-  .sql = "SELECT " POINTS_RESULT_COLUMNS
-         " FROM loyalty_cancel_redemption($1, $2, $3, $4, $5, $6)",
-  .n_params = 6,
-};
-
-static const db_statement stmt_adjust = {
-  .name = "adjust",
-  .sql = "SELECT " POINTS_RESULT_COLUMNS " FROM loyalty_adjust($1, $2, $3, $4, $5, $6, $7)",
-  .n_params = 7,
-};
-
 /* One row per expiry date within 90 days (or one row with NULL expiry columns). The next
  * tier follows the program's tier policy (db/functions/tiers.sql). */
 static const db_statement stmt_balance = {
@@ -55,7 +28,7 @@ static const db_statement stmt_balance = {
   .sql = "SELECT m.balance, m.tier, m.lifetime_spend_cents, n.next_tier, n.spend_to_next_cents,"
          " to_char(e.expires_on, 'YYYY-MM-DD'), e.points, m.merged_into, m.pending_points,"
          " EXISTS (SELECT 1 FROM pending_earns pe"
-         "         WHERE pe.member_id = m.member_id AND pe.state = 'pending')"
+         "         WHERE pe.member_id = m.member_id AND pe.state = 'pending'), m.member_id"
          " FROM members m CROSS JOIN program p"
          " CROSS JOIN loyalty_next_tier(m.tier, loyalty_policy_spend(m, p, now()), p) n"
          " LEFT JOIN LATERAL ("
@@ -111,16 +84,31 @@ static const char *occurred_at_param(rpc_ctx *ctx, const char *occurred_at)
 #define PAGE_SIZE_DEFAULT 50
 #define PAGE_SIZE_MAX 500
 
-/* Runs a movement's statement; its one row becomes the PointsResult. */
-static grpc_status_code move_points(rpc_ctx *ctx, const db_statement *statement,
-                                    const char *const *params, ProtobufCMessage **response)
+/* A movement's row (dbloop.h) as its PointsResult. */
+static grpc_status_code moved(rpc_ctx *ctx, const PGresult *r, int row, ProtobufCMessage **response)
 {
-  PGresult *r = handler_query(ctx, statement, params);
-  if (r == NULL)
-    return ctx->status;
-  Loyalty__V1__PointsResult *result = handler_points_result(ctx, r, 0);
+  Loyalty__V1__PointsResult *result = handler_points_result(ctx, r, row);
   *response = &result->base;
   return GRPC_STATUS_OK;
+}
+
+/* An earn's row: the PointsResult with the earn's reason and pending points. */
+static grpc_status_code earned(rpc_ctx *ctx, const PGresult *r, int row,
+                               ProtobufCMessage **response)
+{
+  Loyalty__V1__PointsResult *result = handler_points_result(ctx, r, row);
+  result->explanation = handler_get_text(ctx, r, row, 6);
+  result->pending_points = handler_get_int64(r, row, 7);
+  result->release_on = handler_get_text(ctx, r, row, 8); /* "" when not pending */
+  *response = &result->base;
+  return GRPC_STATUS_OK;
+}
+
+/* Hands the movement kind of w's member, with its parameters, to the event loop. */
+static grpc_status_code move_points(rpc_ctx *ctx, const char *kind, const write_start *w,
+                                    const char *const *params, int n_params, rpc_then then)
+{
+  return rpc_move(ctx, kind, strtoll(w->member_id, NULL, 10), params, n_params, then);
 }
 
 static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *request,
@@ -150,11 +138,8 @@ static grpc_status_code points_earn(rpc_ctx *ctx, const ProtobufCMessage *reques
     [EARN_AMOUNT_CENTS] = handler_int64(ctx, req->amount_cents),
     [EARN_OCCURRED_AT] = occurred_at_param(ctx, req->occurred_at),
   };
-  Loyalty__V1__PointsResult *result;
-  if (group_commit_earn(ctx, params, &result) != GRPC_STATUS_OK)
-    return ctx->status;
-  *response = &result->base;
-  return GRPC_STATUS_OK;
+  (void)response;
+  return move_points(ctx, "earn", &w, params, EARN_N_PARAMS, earned);
 }
 
 static grpc_status_code points_redeem(rpc_ctx *ctx, const ProtobufCMessage *request,
@@ -176,7 +161,8 @@ static grpc_status_code points_redeem(rpc_ctx *ctx, const ProtobufCMessage *requ
     w.principal, w.store, w.request_id, w.hash, w.member_id,
     handler_int64(ctx, req->points), req->order_id, req->reason,
   };
-  return move_points(ctx, &stmt_redeem, params, response);
+  (void)response;
+  return move_points(ctx, "redeem", &w, params, 8, moved);
 }
 
 static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *request,
@@ -207,7 +193,8 @@ static grpc_status_code points_refund(rpc_ctx *ctx, const ProtobufCMessage *requ
     handler_int64(ctx, req->amount_cents),
     occurred_at_param(ctx, req->occurred_at),
   };
-  return move_points(ctx, &stmt_refund, params, response);
+  (void)response;
+  return move_points(ctx, "refund", &w, params, 10, moved);
 }
 
 static grpc_status_code points_cancel_redemption(rpc_ctx *ctx, const ProtobufCMessage *request,
@@ -225,17 +212,16 @@ static grpc_status_code points_cancel_redemption(rpc_ctx *ctx, const ProtobufCMe
     w.principal, w.store, w.request_id, w.hash, w.member_id,
     handler_int64(ctx, req->redemption_id),
   };
-  return move_points(ctx, &stmt_cancel_redemption, params, response);
+  (void)response;
+  return move_points(ctx, "cancel_redemption", &w, params, 6, moved);
 }
 
-/* Fills b->pending with the pending earns of member_id (decimal text). */
-static grpc_status_code balance_pending(rpc_ctx *ctx, const char *member_id,
-                                        Loyalty__V1__Balance *b)
+/* The pending earns of a Balance (the response so far). */
+static grpc_status_code balance_pending(rpc_ctx *ctx, const PGresult *r, int row,
+                                        ProtobufCMessage **response)
 {
-  const char *params[] = {member_id};
-  PGresult *r = handler_query(ctx, &stmt_pending_earns, params);
-  if (r == NULL)
-    return ctx->status;
+  (void)row;
+  Loyalty__V1__Balance *b = (Loyalty__V1__Balance *)*response;
   int rows = PQntuples(r);
   b->n_pending = (size_t)rows;
   b->pending = arena_alloc(ctx->arena, (size_t)(rows ? rows : 1) * sizeof *b->pending);
@@ -252,14 +238,11 @@ static grpc_status_code balance_pending(rpc_ctx *ctx, const char *member_id,
   return GRPC_STATUS_OK;
 }
 
-grpc_status_code points_balance(rpc_ctx *ctx, int64_t member_id, ProtobufCMessage **response)
+/* The Balance of stmt_balance's rows; then its pending earns, if it has some. */
+static grpc_status_code balance_read(rpc_ctx *ctx, const PGresult *r, int row,
+                                     ProtobufCMessage **response)
 {
-  if (member_id <= 0)
-    return handler_invalid(ctx, "member_id is required");
-  const char *params[] = {handler_int64(ctx, member_id)};
-  PGresult *r = handler_query(ctx, &stmt_balance, params);
-  if (r == NULL)
-    return ctx->status;
+  (void)row;
   int rows = PQntuples(r);
   if (rows == 0)
     return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
@@ -268,7 +251,7 @@ grpc_status_code points_balance(rpc_ctx *ctx, int64_t member_id, ProtobufCMessag
                     PQgetvalue(r, 0, 7));
   Loyalty__V1__Balance *b = arena_alloc(ctx->arena, sizeof *b);
   loyalty__v1__balance__init(b);
-  b->member_id = member_id;
+  b->member_id = handler_get_int64(r, 0, 10);
   b->balance = handler_get_int64(r, 0, 0);
   b->tier = (Loyalty__V1__Tier)handler_get_int64(r, 0, 1);
   b->lifetime_spend_cents = handler_get_int64(r, 0, 2);
@@ -286,10 +269,20 @@ grpc_status_code points_balance(rpc_ctx *ctx, int64_t member_id, ProtobufCMessag
     }
   }
   b->pending_points = handler_get_int64(r, 0, 8);
-  if (handler_get_bool(r, 0, 9) && balance_pending(ctx, params[0], b) != GRPC_STATUS_OK)
-    return ctx->status;
   *response = &b->base;
-  return GRPC_STATUS_OK;
+  if (!handler_get_bool(r, 0, 9))
+    return GRPC_STATUS_OK;
+  const char *params[] = {handler_int64(ctx, b->member_id)};
+  return rpc_read(ctx, &stmt_pending_earns, params, balance_pending);
+}
+
+grpc_status_code points_balance(rpc_ctx *ctx, int64_t member_id, ProtobufCMessage **response)
+{
+  (void)response;
+  if (member_id <= 0)
+    return handler_invalid(ctx, "member_id is required");
+  const char *params[] = {handler_int64(ctx, member_id)};
+  return rpc_read(ctx, &stmt_balance, params, balance_read);
 }
 
 static grpc_status_code points_get_balance(rpc_ctx *ctx, const ProtobufCMessage *request,
@@ -314,29 +307,42 @@ static int parse_page_token(const char *token, int64_t *before)
   return 0;
 }
 
-static grpc_status_code points_list_transactions(rpc_ctx *ctx, const ProtobufCMessage *request,
-                                                 ProtobufCMessage **response)
+/* ListTransactions' page size and start, from its request; -1 (the status set) if bad. */
+static int transactions_page(rpc_ctx *ctx, const Loyalty__V1__ListTransactionsRequest *req,
+                             int *page_size, int64_t *before)
 {
-  const Loyalty__V1__ListTransactionsRequest *req =
-      (const Loyalty__V1__ListTransactionsRequest *)request;
-  int64_t before;
   if (req->member_id <= 0)
-    return handler_invalid(ctx, "member_id is required");
+    return handler_invalid(ctx, "member_id is required"), -1;
   if (req->page_size < 0 || req->page_size > PAGE_SIZE_MAX)
-    return handler_invalid(ctx, "page_size must be from 0 (default 50) to 500");
-  if (parse_page_token(req->page_token, &before) != 0)
-    return handler_invalid(ctx, "page_token is not one this server gave");
-  int page_size = req->page_size ? req->page_size : PAGE_SIZE_DEFAULT;
-  const char *member_id = handler_int64(ctx, req->member_id);
-  /* One more row than the page says whether there is a next page. */
-  const char *params[] = {member_id, handler_int64(ctx, before),
-                          handler_int64(ctx, page_size + 1)};
-  PGresult *r = handler_query(ctx, &stmt_transactions, params);
-  if (r == NULL)
+    return handler_invalid(ctx, "page_size must be from 0 (default 50) to 500"), -1;
+  if (parse_page_token(req->page_token, before) != 0)
+    return handler_invalid(ctx, "page_token is not one this server gave"), -1;
+  *page_size = req->page_size ? req->page_size : PAGE_SIZE_DEFAULT;
+  return 0;
+}
+
+/* An empty first page: is there such a member at all? */
+static grpc_status_code transactions_none(rpc_ctx *ctx, const PGresult *r, int row,
+                                          ProtobufCMessage **response)
+{
+  (void)row;
+  (void)response; /* the empty page, already made */
+  if (PQntuples(r) == 0)
+    return rpc_fail(ctx, GRPC_STATUS_NOT_FOUND, "member not found");
+  return GRPC_STATUS_OK;
+}
+
+static grpc_status_code transactions_read(rpc_ctx *ctx, const PGresult *r, int row,
+                                          ProtobufCMessage **response)
+{
+  (void)row;
+  const Loyalty__V1__ListTransactionsRequest *req =
+      (const Loyalty__V1__ListTransactionsRequest *)ctx->request;
+  int page_size;
+  int64_t before;
+  if (transactions_page(ctx, req, &page_size, &before) != 0)
     return ctx->status;
   int rows = PQntuples(r);
-  if (rows == 0 && before == INT64_MAX && handler_member_exists(ctx, member_id) != GRPC_STATUS_OK)
-    return ctx->status;
   Loyalty__V1__ListTransactionsResponse *out = arena_alloc(ctx->arena, sizeof *out);
   loyalty__v1__list_transactions_response__init(out);
   int n = rows > page_size ? page_size : rows;
@@ -363,7 +369,26 @@ static grpc_status_code points_list_transactions(rpc_ctx *ctx, const ProtobufCMe
   if (rows > page_size)
     out->next_page_token = (char *)handler_int64(ctx, out->transactions[n - 1]->transaction_id);
   *response = &out->base;
-  return GRPC_STATUS_OK;
+  if (rows > 0 || before != INT64_MAX)
+    return GRPC_STATUS_OK;
+  const char *params[] = {handler_int64(ctx, req->member_id)};
+  return rpc_read(ctx, &stmt_member_exists, params, transactions_none);
+}
+
+static grpc_status_code points_list_transactions(rpc_ctx *ctx, const ProtobufCMessage *request,
+                                                 ProtobufCMessage **response)
+{
+  (void)response;
+  const Loyalty__V1__ListTransactionsRequest *req =
+      (const Loyalty__V1__ListTransactionsRequest *)request;
+  int page_size;
+  int64_t before;
+  if (transactions_page(ctx, req, &page_size, &before) != 0)
+    return ctx->status;
+  /* One more row than the page says whether there is a next page. */
+  const char *params[] = {handler_int64(ctx, req->member_id), handler_int64(ctx, before),
+                          handler_int64(ctx, page_size + 1)};
+  return rpc_read(ctx, &stmt_transactions, params, transactions_read);
 }
 
 static grpc_status_code points_adjust(rpc_ctx *ctx, const ProtobufCMessage *request,
@@ -387,22 +412,23 @@ static grpc_status_code points_adjust(rpc_ctx *ctx, const ProtobufCMessage *requ
     w.principal, w.store, w.request_id, w.hash, w.member_id, handler_int64(ctx, req->points),
     req->reason,
   };
-  return move_points(ctx, &stmt_adjust, params, response);
+  (void)response;
+  return move_points(ctx, "adjust", &w, params, 7, moved);
 }
 
 static const rpc_method_binding methods[] = {
-  {"Earn", points_earn},
-  {"Redeem", points_redeem},
-  {"Refund", points_refund},
-  {"CancelRedemption", points_cancel_redemption},
-  {"GetBalance", points_get_balance},
-  {"ListTransactions", points_list_transactions},
+  {"Earn", points_earn, RPC_FAST},
+  {"Redeem", points_redeem, RPC_FAST},
+  {"Refund", points_refund, RPC_FAST},
+  {"CancelRedemption", points_cancel_redemption, RPC_FAST},
+  {"GetBalance", points_get_balance, RPC_FAST},
+  {"ListTransactions", points_list_transactions, RPC_FAST},
 };
 
 const rpc_bindings points_methods = RPC_BINDINGS(methods);
 
 static const rpc_method_binding admin_methods[] = {
-  {"AdjustPoints", points_adjust},
+  {"AdjustPoints", points_adjust, RPC_FAST},
 };
 
 const rpc_bindings points_admin_methods = RPC_BINDINGS(admin_methods);

@@ -11,10 +11,11 @@
 
 #include "rpc.h"
 
-/* Fills *response (a Loyalty__V1__Balance in ctx's arena) with member_id's balance, tier,
- * next tier, points expiring within 90 days and pending points with their earns.
- * INVALID_ARGUMENT if member_id <= 0, NOT_FOUND if unknown, FAILED_PRECONDITION if merged;
- * returns GRPC_STATUS_OK or the failure set in ctx. */
+/* Answers the call with member_id's balance (a Loyalty__V1__Balance in ctx's arena): tier,
+ * next tier, points expiring within 90 days and pending points with their earns; read on
+ * the fast path (rpc_read), so it returns RPC_PENDING and must be the handler's last act.
+ * INVALID_ARGUMENT if member_id <= 0 (returned at once), NOT_FOUND if unknown,
+ * FAILED_PRECONDITION if merged. */
 grpc_status_code points_balance(rpc_ctx *ctx, int64_t member_id, ProtobufCMessage **response);
 
 #endif

@@ -163,8 +163,8 @@ static grpc_status_code program_update(rpc_ctx *ctx, const ProtobufCMessage *req
 }
 
 static const rpc_method_binding methods[] = {
-  {"GetProgram", program_get},
-  {"UpdateProgram", program_update},
+  {"GetProgram", program_get, RPC_SLOW},
+  {"UpdateProgram", program_update, RPC_SLOW},
 };
 
 const rpc_bindings program_methods = RPC_BINDINGS(methods);

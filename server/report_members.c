@@ -348,11 +348,11 @@ static grpc_status_code report_stores(rpc_ctx *ctx, const ProtobufCMessage *requ
 }
 
 static const rpc_method_binding methods[] = {
-  {"ReportLifecycle", report_lifecycle},
-  {"ReportMigration", report_migration},
-  {"ReportRfm", report_rfm},
-  {"ReportKpis", report_kpis},
-  {"ReportStores", report_stores},
+  {"ReportLifecycle", report_lifecycle, RPC_SLOW},
+  {"ReportMigration", report_migration, RPC_SLOW},
+  {"ReportRfm", report_rfm, RPC_SLOW},
+  {"ReportKpis", report_kpis, RPC_SLOW},
+  {"ReportStores", report_stores, RPC_SLOW},
 };
 
 const rpc_bindings report_members_methods = RPC_BINDINGS(methods);

@@ -253,9 +253,9 @@ static grpc_status_code report_campaign(rpc_ctx *ctx, const ProtobufCMessage *re
 }
 
 static const rpc_method_binding methods[] = {
-  {"ReportLiability", report_liability},
-  {"ReportSettlement", report_settlement},
-  {"ReportCampaign", report_campaign},
+  {"ReportLiability", report_liability, RPC_SLOW},
+  {"ReportSettlement", report_settlement, RPC_SLOW},
+  {"ReportCampaign", report_campaign, RPC_SLOW},
 };
 
 const rpc_bindings report_points_methods = RPC_BINDINGS(methods);

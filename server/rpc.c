@@ -1,22 +1,30 @@
 /*
- * rpc.c - gRPC core server: one completion queue served by N worker threads, and the
- * generic dispatcher.
+ * rpc.c - gRPC core server: one completion queue served by a few I/O threads, the slow
+ * path's workers, the fast path's event loop, and the generic dispatcher.
  *
  * Life of a call (a server_call):
  *   WAITING    posted with grpc_server_request_registered_call; when a client calls, the
- *              worker that gets the event posts a replacement, then dispatches the call
- *              right there (handlers block on PostgreSQL, hence several workers);
- *   FINISHING  the reply (initial metadata, message, status) is sent in one batch; when that
- *              batch completes, the call and its arena are freed.
+ *              I/O thread that gets the event posts a replacement, unpacks the request and:
+ *              - a fast method whose caller is known (public, or a cached key): runs its
+ *                handler right there; a statement goes to the event loop, whose thread
+ *                runs the continuation (call_continue) when the result arrives;
+ *              - otherwise: queues the call for the slow path's workers (call_run_slow);
+ *   FINISHING  the reply (initial metadata, message, status) is sent in one batch, by
+ *              whichever thread has the answer (call_reply); when that batch completes, the
+ *              call and its arena are freed.
+ * A call belongs to one thread at a time: handing it to the loop or the workers (through
+ * their locks) hands it over, and the thread that handed it never touches it again.
  *
  * Shutdown: the main thread waits for SIGTERM/SIGINT, then grpc_server_shutdown_and_notify;
- * calls in flight finish; the notification arrives; the queue is shut down and drained; the
- * workers exit; everything is destroyed.
+ * calls in flight finish (each within its deadline: the loop ends overdue ones); the
+ * notification arrives; the loop and the workers stop; the queue is shut down and drained;
+ * the I/O threads exit; everything is destroyed.
  */
 #include "rpc.h"
 #include "log.h"
 #include "pem.h"
 #include "status_names.h"
+#include "workers.h"
 
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
@@ -30,6 +38,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +46,8 @@
 
 /* How long a call may wait for a free database connection before UNAVAILABLE. */
 #define RPC_POOL_WAIT_MS 5000
+/* Calls waiting for a slow-path worker; more answer UNAVAILABLE. */
+#define RPC_SLOW_QUEUE_MAX 1024
 /* How long shutdown lets calls in flight finish before cancelling them. */
 #define RPC_SHUTDOWN_GRACE_S 10
 /* Calls posted per method, waiting for clients. */
@@ -50,6 +61,7 @@ typedef struct method_entry {
   const rpc_service *service;
   const ProtobufCMethodDescriptor *descriptor;
   rpc_handler handler;
+  bool fast;
   char *path; /* "/loyalty.v1.Points/Earn" */
   void *registered;
 } method_entry;
@@ -58,6 +70,9 @@ typedef struct server {
   grpc_server *grpc;
   grpc_completion_queue *cq;
   db_pool *pool;
+  dbloop *loop;
+  workers *slow;
+  int call_timeout_ms;
   method_entry *methods;
   size_t n_methods;
   atomic_bool shutting_down;
@@ -70,6 +85,7 @@ typedef struct server {
 typedef enum call_state { CALL_WAITING, CALL_FINISHING } call_state;
 
 typedef struct server_call {
+  server *srv;
   call_state state;
   method_entry *method;
   grpc_call *call;
@@ -80,6 +96,12 @@ typedef struct server_call {
   grpc_slice status_details;
   int cancelled;
   arena *arena;
+  struct timespec started;
+  rpc_ctx ctx;
+  ProtobufCMessage *request;  /* unpacked, in the arena */
+  ProtobufCMessage *reply;    /* the handler's response */
+  rpc_then then;              /* the continuation of the statement on the fast path */
+  dbloop_call db;             /* that statement */
 } server_call;
 
 static char shutdown_tag; /* its address tags the server's shutdown notification */
@@ -132,6 +154,10 @@ grpc_status_code rpc_fail_db(rpc_ctx *ctx, const db_error *err)
     return rpc_fail(ctx, GRPC_STATUS_UNAVAILABLE, "database unavailable");
   case DB_BUSY:
     return rpc_fail(ctx, GRPC_STATUS_UNAVAILABLE, "server busy: no database connection free");
+  case DB_DEADLINE:
+    return rpc_fail(ctx, GRPC_STATUS_DEADLINE_EXCEEDED,
+                    "deadline exceeded before the database answered (outcome unknown: the same "
+                    "request_id replays safely)");
   case DB_SQL:
     for (size_t i = 0; i < sizeof sqlstate_map / sizeof sqlstate_map[0]; i++) {
       if (strcmp(err->sqlstate, sqlstate_map[i].sqlstate) != 0)
@@ -190,6 +216,7 @@ static void call_post(server *srv, method_entry *method)
   server_call *c = calloc(1, sizeof *c);
   if (c == NULL)
     abort();
+  c->srv = srv;
   c->state = CALL_WAITING;
   c->method = method;
   c->status_details = grpc_empty_slice();
@@ -252,8 +279,9 @@ static bool client_certificate_cn(server_call *c, char *cn, size_t size)
   return found;
 }
 
-/* Checks who is calling. */
-static grpc_status_code authorize(server_call *c, rpc_ctx *ctx)
+/* Checks who is calling. With may_block false, only from the key cache: *need_db is set
+ * (and nothing else) when PostgreSQL must be asked. */
+static grpc_status_code authorize(server_call *c, rpc_ctx *ctx, bool may_block, bool *need_db)
 {
   rpc_access access = c->method->service->access;
   if (access == RPC_PUBLIC)
@@ -265,9 +293,14 @@ static grpc_status_code authorize(server_call *c, rpc_ctx *ctx)
     return rpc_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "missing credentials");
   }
   db_error err;
-  switch (auth_authenticate(ctx->pool, header, header_len, &ctx->who, &err)) {
+  auth_result found = may_block ? auth_authenticate(ctx->pool, header, header_len, &ctx->who, &err)
+                                : auth_from_cache(header, header_len, &ctx->who);
+  switch (found) {
   case AUTH_OK:
     break;
+  case AUTH_NOT_CACHED:
+    *need_db = true;
+    return GRPC_STATUS_OK;
   case AUTH_MISSING:
     log_auth_failure(c, "malformed authorization header");
     return rpc_fail(ctx, GRPC_STATUS_UNAUTHENTICATED, "missing credentials");
@@ -292,44 +325,34 @@ static grpc_status_code authorize(server_call *c, rpc_ctx *ctx)
   return GRPC_STATUS_OK;
 }
 
-/* Runs the call's handler; leaves the reply (message or status) in c and ctx. */
-static void dispatch(server_call *c, rpc_ctx *ctx)
+/* Unpacks the request into the call's arena; false (the status set) when it cannot. */
+static bool unpack_request(server_call *c)
 {
+  rpc_ctx *ctx = &c->ctx;
   if (gpr_time_cmp(c->deadline, gpr_now(c->deadline.clock_type)) < 0) {
     rpc_fail(ctx, GRPC_STATUS_DEADLINE_EXCEEDED, "deadline exceeded before the call started");
-    return;
+    return false;
   }
   if (c->payload == NULL) {
     rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "missing request message");
-    return;
+    return false;
   }
   grpc_byte_buffer_reader reader;
   if (!grpc_byte_buffer_reader_init(&reader, c->payload)) {
     rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "unreadable request message");
-    return;
+    return false;
   }
   grpc_slice bytes = grpc_byte_buffer_reader_readall(&reader);
   grpc_byte_buffer_reader_destroy(&reader);
-  ProtobufCMessage *request =
+  c->request =
       protobuf_c_message_unpack(c->method->descriptor->input, arena_allocator(ctx->arena),
                                 GRPC_SLICE_LENGTH(bytes), GRPC_SLICE_START_PTR(bytes));
   grpc_slice_unref(bytes);
-  if (request == NULL) {
+  if (c->request == NULL) {
     rpc_fail(ctx, GRPC_STATUS_INVALID_ARGUMENT, "malformed request message");
-    return;
+    return false;
   }
-  if (authorize(c, ctx) != GRPC_STATUS_OK)
-    return;
-
-  ProtobufCMessage *response = NULL;
-  if (c->method->handler(ctx, request, &response) != GRPC_STATUS_OK)
-    return;
-  ctx->status = GRPC_STATUS_OK;
-  size_t size = protobuf_c_message_get_packed_size(response);
-  grpc_slice out = grpc_slice_malloc(size);
-  protobuf_c_message_pack(response, GRPC_SLICE_START_PTR(out));
-  c->response = grpc_raw_byte_buffer_create(&out, 1);
-  grpc_slice_unref(out);
+  return true;
 }
 
 static int64_t elapsed_us(const struct timespec *since)
@@ -339,17 +362,22 @@ static int64_t elapsed_us(const struct timespec *since)
   return (int64_t)(now.tv_sec - since->tv_sec) * 1000000 + (now.tv_nsec - since->tv_nsec) / 1000;
 }
 
-static void call_handle(server *srv, server_call *c)
+/* Sends the call's answer (c->reply when ctx.status is OK), logs it, and lets go of c. */
+static void call_reply(server_call *c)
 {
-  struct timespec started;
-  clock_gettime(CLOCK_MONOTONIC, &started);
-  c->arena = arena_create();
-  rpc_ctx ctx = {
-    .arena = c->arena, .pool = srv->pool, .method = c->method->path, .status = GRPC_STATUS_OK};
-  dispatch(c, &ctx);
-  if (ctx.db != NULL)
-    db_release(srv->pool, ctx.db);
-
+  rpc_ctx *ctx = &c->ctx;
+  server *srv = c->srv;
+  if (ctx->db != NULL) {
+    db_release(ctx->pool, ctx->db);
+    ctx->db = NULL;
+  }
+  if (ctx->status == GRPC_STATUS_OK) {
+    size_t size = protobuf_c_message_get_packed_size(c->reply);
+    grpc_slice out = grpc_slice_malloc(size);
+    protobuf_c_message_pack(c->reply, GRPC_SLICE_START_PTR(out));
+    c->response = grpc_raw_byte_buffer_create(&out, 1);
+    grpc_slice_unref(out);
+  }
   grpc_op ops[4];
   memset(ops, 0, sizeof ops);
   size_t n = 0;
@@ -358,19 +386,19 @@ static void call_handle(server *srv, server_call *c)
     ops[n].op = GRPC_OP_SEND_MESSAGE;
     ops[n++].data.send_message.send_message = c->response;
   }
-  if (ctx.status != GRPC_STATUS_OK)
-    c->status_details = grpc_slice_from_copied_string(ctx.message ? ctx.message : "");
+  if (ctx->status != GRPC_STATUS_OK)
+    c->status_details = grpc_slice_from_copied_string(ctx->message ? ctx->message : "");
   ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-  ops[n].data.send_status_from_server.status = ctx.status;
+  ops[n].data.send_status_from_server.status = ctx->status;
   ops[n++].data.send_status_from_server.status_details = &c->status_details;
   ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
   ops[n++].data.recv_close_on_server.cancelled = &c->cancelled;
-  int64_t us = elapsed_us(&started);
+  int64_t us = elapsed_us(&c->started);
   log_info("%s principal=%s status=%s ms=%lld.%03lld%s%s", c->method->path,
-           ctx.who.key_id[0] ? ctx.who.key_id : "-", status_name(ctx.status),
-           (long long)(us / 1000), (long long)(us % 1000), ctx.message ? " message=" : "",
-           ctx.message ? ctx.message : "");
-  /* From here on another worker may complete and free c. */
+           ctx->who.key_id[0] ? ctx->who.key_id : "-", status_name(ctx->status),
+           (long long)(us / 1000), (long long)(us % 1000), ctx->message ? " message=" : "",
+           ctx->message ? ctx->message : "");
+  /* From here on an I/O thread may complete and free c. */
   const char *path = c->method->path;
   c->state = CALL_FINISHING;
   grpc_call_error e = grpc_call_start_batch(c->call, ops, n, c, NULL);
@@ -379,6 +407,158 @@ static void call_handle(server *srv, server_call *c)
     call_free(c);
     atomic_fetch_sub(&srv->in_flight, 1);
   }
+}
+
+/* Runs the call's handler; the reply follows unless the handler handed the call over. */
+static void call_run_handler(server_call *c)
+{
+  grpc_status_code status = c->method->handler(&c->ctx, c->request, &c->reply);
+  if (status == RPC_PENDING)
+    return; /* c is the loop's now */
+  if (status == GRPC_STATUS_OK)
+    c->ctx.status = GRPC_STATUS_OK;
+  call_reply(c);
+}
+
+/* The slow path: authentication that may ask PostgreSQL, then the handler. */
+static void call_run_slow(void *arg)
+{
+  server_call *c = arg;
+  bool need_db = false;
+  if (authorize(c, &c->ctx, true, &need_db) != GRPC_STATUS_OK) {
+    call_reply(c);
+    return;
+  }
+  call_run_handler(c);
+}
+
+/* A call has arrived: on an I/O thread, which must not block. */
+static void call_start(server *srv, server_call *c)
+{
+  clock_gettime(CLOCK_MONOTONIC, &c->started);
+  c->arena = arena_create();
+  c->ctx = (rpc_ctx){.arena = c->arena, .pool = srv->pool, .loop = srv->loop,
+                     .method = c->method->path, .status = GRPC_STATUS_OK};
+  if (!unpack_request(c)) {
+    call_reply(c);
+    return;
+  }
+  c->ctx.request = c->request;
+  if (c->method->fast) {
+    bool need_db = false;
+    if (authorize(c, &c->ctx, false, &need_db) != GRPC_STATUS_OK) {
+      call_reply(c);
+      return;
+    }
+    if (!need_db) {
+      call_run_handler(c);
+      return;
+    }
+  }
+  if (workers_submit(srv->slow, call_run_slow, c) != 0) {
+    rpc_fail(&c->ctx, GRPC_STATUS_UNAVAILABLE, "server busy: too many calls waiting");
+    call_reply(c);
+  }
+}
+
+/* The deadline of c's database work, CLOCK_MONOTONIC ms: the client's, capped at the
+ * server's call timeout. */
+static int64_t call_deadline_ms(server_call *c)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+  int64_t limit = now_ms + c->srv->call_timeout_ms;
+  gpr_timespec left = gpr_time_sub(c->deadline, gpr_now(c->deadline.clock_type));
+  if (left.tv_sec > (int64_t)c->srv->call_timeout_ms / 1000 + 1)
+    return limit;
+  int64_t deadline = now_ms + left.tv_sec * 1000 + left.tv_nsec / 1000000;
+  return deadline < limit ? deadline : limit;
+}
+
+/* The loop's answer to the call's statement: its continuation runs here, on the loop's
+ * thread (or a slow worker's, for a movement that waited for a lock). */
+static void call_continue(dbloop_call *db, const PGresult *r, int row, const db_error *err)
+{
+  server_call *c = (server_call *)((char *)db - offsetof(server_call, db));
+  grpc_status_code status;
+  if (err != NULL)
+    status = rpc_fail_db(&c->ctx, err);
+  else
+    status = c->then(&c->ctx, r, row, &c->reply);
+  if (status == RPC_PENDING)
+    return;
+  if (status == GRPC_STATUS_OK)
+    c->ctx.status = GRPC_STATUS_OK;
+  call_reply(c);
+}
+
+static grpc_status_code call_submit(server_call *c, rpc_then then)
+{
+  c->then = then;
+  c->db.arena = c->arena;
+  c->db.deadline_ms = call_deadline_ms(c);
+  c->db.done = call_continue;
+  if (dbloop_submit(c->srv->loop, &c->db) != 0)
+    return rpc_fail(&c->ctx, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                    "server busy: too many calls waiting for the database");
+  return RPC_PENDING;
+}
+
+static server_call *ctx_call(rpc_ctx *ctx)
+{
+  return (server_call *)((char *)ctx - offsetof(server_call, ctx));
+}
+
+/* values[0 .. n-1] in the call's arena (the strings are the call's already). */
+static const char *const *arena_values(rpc_ctx *ctx, const char *const *values, int n)
+{
+  const char **copy = arena_alloc(ctx->arena, (size_t)(n > 0 ? n : 1) * sizeof *copy);
+  for (int i = 0; i < n; i++)
+    copy[i] = values[i];
+  return copy;
+}
+
+grpc_status_code rpc_read(rpc_ctx *ctx, const db_statement *statement, const char *const *values,
+                          rpc_then then)
+{
+  server_call *c = ctx_call(ctx);
+  c->db = (dbloop_call){.read = statement,
+                        .values = arena_values(ctx, values, statement->n_params)};
+  return call_submit(c, then);
+}
+
+grpc_status_code rpc_move(rpc_ctx *ctx, const char *kind, int64_t member_id,
+                          const char *const *args, int n_args, rpc_then then)
+{
+  server_call *c = ctx_call(ctx);
+  c->db = (dbloop_call){.move = kind, .args = arena_values(ctx, args, n_args), .n_args = n_args,
+                        .member_id = member_id};
+  return call_submit(c, then);
+}
+
+bool rpc_db_healthy(rpc_ctx *ctx)
+{
+  return dbloop_healthy(ctx->loop);
+}
+
+/* The loop's slow hook: a movement refused for a lock runs on a worker, waiting for it. */
+static void slow_db_job(void *arg)
+{
+  dbloop_call *db = arg;
+  server_call *c = (server_call *)((char *)db - offsetof(server_call, db));
+  db_conn *conn = rpc_db(&c->ctx);
+  if (conn == NULL) {
+    call_reply(c);
+    return;
+  }
+  dbloop_run_blocking(conn, db); /* its continuation replies; the connection goes back then */
+}
+
+static int slow_db_submit(void *arg, dbloop_call *db)
+{
+  server *srv = arg;
+  return workers_submit(srv->slow, slow_db_job, db);
 }
 
 /* --- the server ------------------------------------------------------------------------- */
@@ -441,7 +621,7 @@ static grpc_server_credentials *server_credentials(const rpc_config *config)
   return creds;
 }
 
-static void *worker_main(void *arg)
+static void *io_thread_main(void *arg)
 {
   server *srv = arg;
   for (;;) {
@@ -469,7 +649,7 @@ static void *worker_main(void *arg)
     }
     atomic_fetch_add(&srv->in_flight, 1);
     call_post(srv, c->method);
-    call_handle(srv, c);
+    call_start(srv, c);
   }
   return NULL;
 }
@@ -493,8 +673,10 @@ static int bind_methods(server *srv, const rpc_service *services, size_t n_servi
       for (size_t t = 0; t < service->n_tables; t++) {
         const rpc_bindings *table = service->tables[t];
         for (size_t b = 0; b < table->n; b++) {
-          if (strcmp(table->methods[b].name, entry->descriptor->name) == 0)
+          if (strcmp(table->methods[b].name, entry->descriptor->name) == 0) {
             entry->handler = table->methods[b].handler;
+            entry->fast = table->methods[b].path == RPC_FAST;
+          }
         }
       }
       size_t len = strlen(service->descriptor->name) + strlen(entry->descriptor->name) + 3;
@@ -544,10 +726,10 @@ int rpc_server_run(const rpc_config *config, db_pool *pool, const rpc_service *s
                    size_t n_services)
 {
   int rc = -1;
-  server srv = {.pool = pool};
-  pthread_t *workers = calloc((size_t)config->threads, sizeof *workers);
-  int n_workers = 0;
-  if (workers == NULL)
+  server srv = {.pool = pool, .call_timeout_ms = config->call_timeout_ms};
+  pthread_t *io_threads = calloc((size_t)config->io_threads, sizeof *io_threads);
+  int n_io = 0;
+  if (io_threads == NULL)
     abort();
   pthread_mutex_init(&srv.lock, NULL);
   pthread_cond_init(&srv.shutdown_cond, NULL);
@@ -582,28 +764,35 @@ int rpc_server_run(const rpc_config *config, db_pool *pool, const rpc_service *s
     log_error("cannot listen on %s", config->listen);
     goto done;
   }
+  srv.slow = workers_start(config->threads, RPC_SLOW_QUEUE_MAX);
+  dbloop_config loop_config = config->loop;
+  loop_config.slow = slow_db_submit;
+  loop_config.slow_arg = &srv;
+  srv.loop = dbloop_start(&loop_config);
   grpc_server_start(srv.grpc);
   for (size_t m = 0; m < srv.n_methods; m++) {
     for (int i = 0; i < RPC_POSTED_PER_METHOD; i++)
       call_post(&srv, &srv.methods[m]);
   }
-  for (; n_workers < config->threads; n_workers++) {
-    if (pthread_create(&workers[n_workers], NULL, worker_main, &srv) != 0) {
-      log_error("cannot start worker thread");
+  for (; n_io < config->io_threads; n_io++) {
+    if (pthread_create(&io_threads[n_io], NULL, io_thread_main, &srv) != 0) {
+      log_error("cannot start an I/O thread");
       break;
     }
   }
-  log_info("serving %s on %s with %d threads",
+  log_info("serving %s on %s with %d I/O threads, %d slow-path workers, %d+%d database "
+           "connections in pipeline mode",
            config->tls_client_ca ? "mutual TLS" : config->tls_cert ? "TLS" : "plaintext",
-           config->listen, n_workers);
-  if (n_workers == config->threads) {
+           config->listen, n_io, config->threads, loop_config.read_connections,
+           loop_config.write_connections);
+  if (n_io == config->io_threads) {
     wait_for_signal();
     rc = 0;
   }
 
   atomic_store(&srv.shutting_down, true);
   grpc_server_shutdown_and_notify(srv.grpc, srv.cq, &shutdown_tag);
-  if (n_workers > 0 && !wait_shutdown_notified(&srv, RPC_SHUTDOWN_GRACE_S)) {
+  if (n_io > 0 && !wait_shutdown_notified(&srv, RPC_SHUTDOWN_GRACE_S)) {
     log_warn("calls still running after %d s: cancelling them", RPC_SHUTDOWN_GRACE_S);
     grpc_server_cancel_all_calls(srv.grpc);
     wait_shutdown_notified(&srv, 3600);
@@ -618,10 +807,12 @@ int rpc_server_run(const rpc_config *config, db_pool *pool, const rpc_service *s
     struct timespec tick = {.tv_nsec = 10 * 1000 * 1000};
     nanosleep(&tick, NULL);
   }
+  dbloop_stop(srv.loop);
+  workers_stop(srv.slow);
   grpc_completion_queue_shutdown(srv.cq);
-  for (int i = 0; i < n_workers; i++)
-    pthread_join(workers[i], NULL);
-  if (n_workers == 0) {
+  for (int i = 0; i < n_io; i++)
+    pthread_join(io_threads[i], NULL);
+  if (n_io == 0) {
     /* No worker drained the queue: do it here. */
     while (grpc_completion_queue_next(srv.cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
            GRPC_QUEUE_SHUTDOWN) {
@@ -643,7 +834,7 @@ cleanup:
   for (size_t m = 0; m < srv.n_methods; m++)
     free(srv.methods[m].path);
   free(srv.methods);
-  free(workers);
+  free(io_threads);
   pthread_mutex_destroy(&srv.lock);
   pthread_cond_destroy(&srv.shutdown_cond);
   return rc;

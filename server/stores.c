@@ -115,9 +115,9 @@ static grpc_status_code stores_set_phone_access(rpc_ctx *ctx, const ProtobufCMes
 }
 
 static const rpc_method_binding methods[] = {
-  {"CreateStore", stores_create},
-  {"ListStores", stores_list},
-  {"SetPhoneAccess", stores_set_phone_access},
+  {"CreateStore", stores_create, RPC_SLOW},
+  {"ListStores", stores_list, RPC_SLOW},
+  {"SetPhoneAccess", stores_set_phone_access, RPC_SLOW},
 };
 
 const rpc_bindings stores_methods = RPC_BINDINGS(methods);

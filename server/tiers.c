@@ -99,9 +99,9 @@ static grpc_status_code tiers_set(rpc_ctx *ctx, const ProtobufCMessage *request,
 }
 
 static const rpc_method_binding methods[] = {
-  {"ListTierChanges", tiers_list_changes},
-  {"EvaluateTiers", tiers_evaluate},
-  {"SetTier", tiers_set},
+  {"ListTierChanges", tiers_list_changes, RPC_SLOW},
+  {"EvaluateTiers", tiers_evaluate, RPC_SLOW},
+  {"SetTier", tiers_set, RPC_SLOW},
 };
 
 const rpc_bindings tiers_methods = RPC_BINDINGS(methods);
