@@ -50,8 +50,9 @@
 #define RPC_SLOW_QUEUE_MAX 1024
 /* How long shutdown lets calls in flight finish before cancelling them. */
 #define RPC_SHUTDOWN_GRACE_S 10
-/* Calls posted per method, waiting for clients. */
-#define RPC_POSTED_PER_METHOD 4
+/* Calls posted per method, waiting for clients: enough that a burst of calls is matched at
+ * once (a call the transport holds unmatched when shutdown begins is cancelled by gRPC). */
+#define RPC_POSTED_PER_METHOD 32
 /* A connection without calls this long is closed; one that does not finish its (TLS/HTTP2)
  * handshake in this time too. */
 #define RPC_IDLE_CONNECTION_MS (5 * 60 * 1000)
