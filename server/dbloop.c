@@ -526,6 +526,8 @@ static bool send_batch(dbloop *loop, conn *c)
     }
   }
   arena_destroy(scratch);
+  log_debug("write batch on connection %d: %d movements, %d earns set-wise", c->index, n,
+            n_earns >= 2 ? n_earns : 0);
   if (ok)
     ok = send_sync(c);
   c->write_in_flight = true;
@@ -831,8 +833,10 @@ static void *loop_main(void *arg)
       ssize_t got = read(loop->wake_fd, &count, sizeof count);
       (void)got;
     }
+    /* Every connection with something in flight, not only those poll named: libpq may have
+     * read a result into its buffer already (while flushing), and poll will not tell. */
     for (int i = 1; i < n; i++) {
-      if (fds[i].revents != 0 && polled[i]->state == CONN_UP)
+      if (polled[i]->state == CONN_UP && (fds[i].revents != 0 || polled[i]->head != NULL))
         conn_read(loop, polled[i]);
     }
   }
